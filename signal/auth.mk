@@ -1,0 +1,1 @@
+# sig-digest, sig-nonce, sig-throttle

@@ -1,0 +1,3 @@
+/* sotto-signald: placeholder while the server is written. */
+#include "config.h"
+int main (void) { return 1; }

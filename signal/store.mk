@@ -1,0 +1,1 @@
+# sig-accounts, sig-config, sotto-admin

@@ -1,0 +1,7 @@
+# tests/: GTest unit tests and integration tests that start the real programs.
+# Each group keeps its own fragment.
+include $(srcdir)/tests/unit-auth.mk
+include $(srcdir)/tests/unit-store.mk
+include $(srcdir)/tests/certs.mk
+include $(srcdir)/tests/ua.mk
+include $(srcdir)/tests/signald.mk
