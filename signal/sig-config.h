@@ -73,6 +73,14 @@ SigConfig *sig_config_load_from_data (const char *data, gssize len, const char *
                                       GError **error);
 SigConfig *sig_config_load_from_file (const char *path, GError **error);
 
+/* Checks one listen URL, "sips:HOST:PORT" (HOST an IPv4 address, [IPv6] or a DNS name,
+ * PORT 0-65535); "sip:" and URL parameters such as ";transport=" are refused. On success
+ * writes the host (without brackets) and the port when the out-parameters are not NULL. */
+gboolean sig_config_parse_listen (const char *url, char **host, guint *port, GError **error);
+
+/* TRUE for a syntactically valid DNS name (such as "example.org" or "localhost"). */
+gboolean sig_config_is_dns_name (const char *name);
+
 /* accounts.db inside state_dir. */
 char *sig_config_accounts_path (const SigConfig *config);
 
