@@ -31,7 +31,8 @@ SigNonceKeeper *sig_nonce_keeper_new (const guint8 *key, gsize key_len, guint li
 void sig_nonce_keeper_free (SigNonceKeeper *keeper);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (SigNonceKeeper, sig_nonce_keeper_free)
 
-/* A new nonce for time @now_s (seconds, for example g_get_real_time () / G_USEC_PER_SEC). */
+/* A new nonce for time @now_s (seconds, for example g_get_real_time () / G_USEC_PER_SEC).
+ * NULL only if the system random generator or HMAC fails. */
 char *sig_nonce_keeper_mint (SigNonceKeeper *keeper, gint64 now_s);
 
 /* Checks authenticity and age only. Does not record anything. */
@@ -41,5 +42,8 @@ SigNonceVerdict sig_nonce_keeper_check (SigNonceKeeper *keeper, const char *nonc
  * the last accepted count for this nonce, then records @nc. Returns VALID on success. */
 SigNonceVerdict sig_nonce_keeper_use (SigNonceKeeper *keeper, const char *nonce, guint32 nc,
                                       gint64 now_s);
+
+/* How many nonces the replay table holds now (for tests and statistics). */
+guint sig_nonce_keeper_tracked (SigNonceKeeper *keeper);
 
 G_END_DECLS
