@@ -189,9 +189,7 @@ sig_config_parse_listen (const char *url, char **host_out, guint *port_out, GErr
     {
       const char *colon = strchr (rest, ':');
 
-      if (colon == NULL || colon == rest)
-        goto malformed;
-      if (strchr (colon + 1, ':') != NULL)
+      if (colon != NULL && strchr (colon + 1, ':') != NULL)
         {
           g_set_error (error, SIG_CONFIG_ERROR, SIG_CONFIG_ERROR_BAD_VALUE,
                        "\"%s\": an IPv6 address must be written in brackets, "
@@ -199,6 +197,8 @@ sig_config_parse_listen (const char *url, char **host_out, guint *port_out, GErr
                        url);
           return FALSE;
         }
+      if (colon == NULL || colon == rest)
+        goto malformed;
       host = g_strndup (rest, colon - rest);
       port_text = colon + 1;
       if (strspn (host, "0123456789.") == strlen (host))
@@ -245,9 +245,40 @@ malformed:
 
 typedef struct
 {
+  char *group;
+  char *key; /* NULL for a group header */
+  guint line;
+} Entry;
+
+static void
+entry_clear (gpointer data)
+{
+  Entry *e = data;
+  g_free (e->group);
+  g_free (e->key);
+}
+
+typedef struct
+{
   const char *origin;
   GHashTable *lines; /* "group" or "group\nkey" -> line number (GUINT_TO_POINTER) */
+  GArray *entries;   /* of Entry, in file order */
 } Parse;
+
+static void
+add_entry (Parse *p, const char *group, const char *key, guint line)
+{
+  Entry e = { g_strdup (group), g_strdup (key), line };
+
+  g_array_append_val (p->entries, e);
+  if (key == NULL)
+    {
+      if (!g_hash_table_contains (p->lines, group))
+        g_hash_table_insert (p->lines, g_strdup (group), GUINT_TO_POINTER (line));
+    }
+  else
+    g_hash_table_insert (p->lines, g_strconcat (group, "\n", key, NULL), GUINT_TO_POINTER (line));
+}
 
 static guint
 line_of (Parse *p, const char *group, const char *key)
@@ -317,8 +348,7 @@ scan_lines (Parse *p, const char *data, gsize len, GError **error)
                               "a group header must look like [name]");
           g_free (group);
           group = g_strndup (line + 1, close - line - 1);
-          if (!g_hash_table_contains (p->lines, group))
-            g_hash_table_insert (p->lines, g_strdup (group), GUINT_TO_POINTER (lineno));
+          add_entry (p, group, NULL, lineno);
           continue;
         }
 
@@ -334,8 +364,7 @@ scan_lines (Parse *p, const char *data, gsize len, GError **error)
       if (key[0] == '\0')
         return set_error (p, error, SIG_CONFIG_ERROR_SYNTAX, lineno, group, NULL,
                           "a key name is missing before '='");
-      g_hash_table_insert (p->lines, g_strconcat (group, "\n", key, NULL),
-                           GUINT_TO_POINTER (lineno));
+      add_entry (p, group, key, lineno);
     }
   return TRUE;
 }
@@ -351,26 +380,23 @@ find_spec (const char *group, const char *key)
   return NULL;
 }
 
+/* Unknown groups and keys are errors, reported in file order: most are typos. The scan's own
+ * list is used because GKeyFile hides keys with a locale suffix such as "domain[fr]". */
 static gboolean
-check_known (Parse *p, GKeyFile *kf, GError **error)
+check_known (Parse *p, GError **error)
 {
-  g_auto (GStrv) groups = g_key_file_get_groups (kf, NULL);
-
-  for (gsize i = 0; groups[i] != NULL; i++)
+  for (guint i = 0; i < p->entries->len; i++)
     {
-      g_auto (GStrv) keys = NULL;
+      const Entry *e = &g_array_index (p->entries, Entry, i);
 
-      if (!g_strv_contains (known_groups, groups[i]))
-        return set_error (p, error, SIG_CONFIG_ERROR_UNKNOWN_KEY, line_of (p, groups[i], NULL),
-                          groups[i], NULL,
+      if (!g_strv_contains (known_groups, e->group))
+        return set_error (p, error, SIG_CONFIG_ERROR_UNKNOWN_KEY, line_of (p, e->group, NULL),
+                          e->group, NULL,
                           "unknown group (the groups are [signald], [limits], [registrar] "
                           "and [auth])");
-      keys = g_key_file_get_keys (kf, groups[i], NULL, NULL);
-      for (gsize k = 0; keys != NULL && keys[k] != NULL; k++)
-        if (find_spec (groups[i], keys[k]) == NULL)
-          return set_error (p, error, SIG_CONFIG_ERROR_UNKNOWN_KEY,
-                            line_of (p, groups[i], keys[k]), groups[i], keys[k],
-                            "unknown key in this group");
+      if (e->key != NULL && find_spec (e->group, e->key) == NULL)
+        return set_error (p, error, SIG_CONFIG_ERROR_UNKNOWN_KEY, e->line, e->group, e->key,
+                          "unknown key in this group");
     }
   return TRUE;
 }
@@ -401,7 +427,7 @@ load_listen (Parse *p, GKeyFile *kf, const KeySpec *spec, guint line, char ***ou
   g_autoptr (GError) local = NULL;
   g_auto (GStrv) urls = g_key_file_get_string_list (kf, spec->group, spec->key, NULL, &local);
 
-  if (urls == NULL)
+  if (urls == NULL || local != NULL)
     return set_error (p, error, SIG_CONFIG_ERROR_BAD_VALUE, line, spec->group, spec->key, "%s",
                       local != NULL ? local->message : "cannot be read");
   if (urls[0] == NULL)
@@ -410,6 +436,12 @@ load_listen (Parse *p, GKeyFile *kf, const KeySpec *spec, guint line, char ***ou
   for (gsize i = 0; urls[i] != NULL; i++)
     {
       g_strstrip (urls[i]);
+      /* GKeyFile splits lists at ';', so "sips:h:p;transport=tls" arrives in two pieces. */
+      if (i > 0 && strchr (urls[i], '=') != NULL && strchr (urls[i], ':') == NULL)
+        return set_error (p, error, SIG_CONFIG_ERROR_BAD_VALUE, line, spec->group, spec->key,
+                          "\";%s\" is refused: URL parameters such as ;transport= are not "
+                          "allowed, only TLS sips:HOST:PORT is",
+                          urls[i]);
       if (!sig_config_parse_listen (urls[i], NULL, NULL, &local))
         return set_error (p, error, SIG_CONFIG_ERROR_BAD_VALUE, line, spec->group, spec->key,
                           "%s", local->message);
@@ -432,8 +464,9 @@ load_key (Parse *p, GKeyFile *kf, const KeySpec *spec, SigConfig *config, GError
   if (spec->kind == KIND_LISTEN)
     return load_listen (p, kf, spec, line, field, error);
 
+  /* GKeyFile can return a value and an error together (for a bad escape): trust the error. */
   text = g_key_file_get_string (kf, spec->group, spec->key, &local);
-  if (text == NULL)
+  if (text == NULL || local != NULL)
     return set_error (p, error, SIG_CONFIG_ERROR_BAD_VALUE, line, spec->group, spec->key, "%s",
                       local->message);
   g_strstrip (text);
@@ -504,11 +537,13 @@ sig_config_load_from_data (const char *data, gssize len, const char *origin, GEr
   g_autoptr (GKeyFile) kf = g_key_file_new ();
   g_autoptr (GHashTable) lines = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   g_autoptr (GError) local = NULL;
-  Parse p = { origin != NULL ? origin : "<data>", lines };
+  g_autoptr (GArray) entries = g_array_new (FALSE, FALSE, sizeof (Entry));
+  Parse p = { origin != NULL ? origin : "<data>", lines, entries };
 
   g_return_val_if_fail (data != NULL || len == 0, NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
+  g_array_set_clear_func (entries, entry_clear);
   if (len < 0)
     len = (gssize) strlen (data);
   if (memchr (data, '\0', len) != NULL)
@@ -524,7 +559,7 @@ sig_config_load_from_data (const char *data, gssize len, const char *origin, GEr
                  "not a valid configuration file: %s", local->message);
       return NULL;
     }
-  if (!check_known (&p, kf, error))
+  if (!check_known (&p, error))
     return NULL;
   for (gsize i = 0; i < G_N_ELEMENTS (key_specs); i++)
     if (g_key_file_has_key (kf, key_specs[i].group, key_specs[i].key, NULL)
