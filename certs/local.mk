@@ -3,6 +3,7 @@ bin_PROGRAMS += certs/sotto-certs
 certs_sotto_certs_SOURCES = \
 	certs/main.c \
 	certs/sotto-certs.h \
+	certs/certs-error.c \
 	certs/cmd-init.c \
 	certs/cmd-import.c \
 	certs/cmd-show.c \

@@ -12,22 +12,6 @@
 
 #define EXIT_USAGE 2
 
-G_DEFINE_QUARK (sotto-certs-error-quark, sotto_certs_error)
-
-static const char *const error_names[SOTTO_CERTS_ERROR_LAST] = {
-  [SOTTO_CERTS_ERROR_USAGE] = "usage",
-  [SOTTO_CERTS_ERROR_INVALID_NAME] = "invalid-name",
-  [SOTTO_CERTS_ERROR_CA] = "ca",
-  [SOTTO_CERTS_ERROR_INVALID_CERT] = "invalid-cert",
-};
-
-const char *
-sotto_certs_error_to_string (SottoCertsError code)
-{
-  g_return_val_if_fail (code < SOTTO_CERTS_ERROR_LAST, "invalid");
-  return error_names[code];
-}
-
 static int
 report (GError *error)
 {
@@ -48,8 +32,10 @@ parse (int argc, char **argv, const char *command, const char *summary,
        const GOptionEntry *entries, GError **error)
 {
   g_autoptr (GOptionContext) context = NULL;
-  g_autofree char *parameter = g_strdup_printf ("%s - %s", command, summary);
+  g_autofree char *prgname = g_strdup_printf ("sotto-certs %s", command);
+  g_autofree char *parameter = g_strdup_printf ("- %s", summary);
 
+  g_set_prgname (prgname);
   context = g_option_context_new (parameter);
   g_option_context_add_main_entries (context, entries, NULL);
   if (!g_option_context_parse (context, &argc, &argv, error))
