@@ -15,3 +15,9 @@ TESTS += tests/test-tua
 tests_test_tua_SOURCES = tests/test-tua.c
 tests_test_tua_CFLAGS = $(AM_CFLAGS)
 tests_test_tua_LDADD = tests/libtua.a $(SOTTO_COMMON_LIBS)
+
+check_PROGRAMS += tests/test-tua-loopback
+TESTS += tests/test-tua-loopback
+tests_test_tua_loopback_SOURCES = tests/test-tua-loopback.c
+tests_test_tua_loopback_CFLAGS = $(AM_CFLAGS)
+tests_test_tua_loopback_LDADD = tests/libtua.a $(SOTTO_COMMON_LIBS)
