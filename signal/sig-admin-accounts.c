@@ -167,6 +167,18 @@ set_password (SigAdmin *admin, int argc, char **argv, SetPasswordFunc store)
   if (accounts == NULL)
     return sig_admin_fail ("%s", error->message);
 
+  /* Say "exists" or "no such user" before anyone types a password; the store checks again. */
+  {
+    g_autoptr (SigAccount) existing = NULL;
+
+    if (!sig_accounts_lookup (accounts, args.user, &existing, &error))
+      return sig_admin_fail ("%s", error->message);
+    if (store == sig_accounts_add && existing != NULL)
+      return sig_admin_fail ("user %s already exists", args.user);
+    if (store == sig_accounts_passwd && existing == NULL)
+      return sig_admin_fail ("no such user: %s", args.user);
+  }
+
   if (args.password_stdin)
     password = read_password_line (args.user, realm, &error);
   else
