@@ -613,6 +613,62 @@ test_invite_uas (Fixture *f, gconstpointer data)
   g_assert_no_error (error);
 }
 
+/* Plays proxy for a call the caller cancels (§9.1): 180, CANCEL, 200 for it and 487 + ACK. */
+static gboolean
+cancel_script (TuaConn *s, gpointer user_data, GError **error)
+{
+  g_autoptr (TuaMsg) inv = NULL, cancel = NULL, ack = NULL;
+  g_autofree char *bi = NULL, *bc = NULL, *ba = NULL, *mc = NULL;
+  guint32 ni = 0, nc = 0;
+
+  if (!(inv = expect_request (s, "INVITE", error)) ||
+      !reply (s, inv, 180, "Ringing", NULL, NULL, error) ||
+      !(cancel = expect_request (s, "CANCEL", error)))
+    return FALSE;
+  bi = tua_msg_branch (inv);
+  bc = tua_msg_branch (cancel);
+  CHECK (g_strcmp0 (bi, bc) == 0 && g_strcmp0 (cancel->request_uri, inv->request_uri) == 0);
+  CHECK (tua_msg_cseq (inv, &ni, NULL) && tua_msg_cseq (cancel, &nc, &mc) && ni == nc);
+  CHECK (g_strcmp0 (mc, "CANCEL") == 0 && cancel->body_len == 0);
+  CHECK (g_strcmp0 (tua_msg_header (cancel, "To"), tua_msg_header (inv, "To")) == 0);
+  CHECK (g_strcmp0 (tua_msg_header (cancel, "From"), tua_msg_header (inv, "From")) == 0);
+  if (!reply (s, cancel, 200, "OK", NULL, NULL, error) ||
+      !reply (s, inv, 487, "Request Terminated", NULL, NULL, error) ||
+      !(ack = expect_request (s, "ACK", error)))
+    return FALSE;
+  ba = tua_msg_branch (ack);
+  CHECK (g_strcmp0 (ba, bi) == 0);
+  return TRUE;
+}
+
+static void
+test_cancel (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (TuaLoopback) lb = tua_loopback_new (f->cert, f->key, 0, 0, cancel_script, NULL, &error);
+  g_autoptr (TuaConn) c = tua_conn_new ("localhost", tua_loopback_port (lb), f->cert, "localhost",
+                                        &error);
+  g_autoptr (TuaUa) ua = tua_ua_new (c, "alice", "example.org", "pw");
+  g_autoptr (TuaCall) call = NULL;
+  g_autoptr (TuaMsg) r180 = NULL, r_cancel = NULL, r487 = NULL;
+
+  g_assert_no_error (error);
+  call = tua_ua_invite (ua, "bob", sdp, &error);
+  g_assert_no_error (error);
+  r180 = tua_call_wait_response (call, 5000, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (r180->status, ==, 180);
+  r_cancel = tua_call_cancel (call, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (r_cancel->status, ==, 200);
+  r487 = tua_call_wait_final (call, 5000, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (r487->status, ==, 487);
+  g_assert_false (tua_call_is_established (call));
+  g_assert_true (tua_loopback_finish (lb, &error));
+  g_assert_no_error (error);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -627,5 +683,6 @@ main (int argc, char **argv)
   ADD ("/tua/loopback/tls-versions", test_tls_versions);
   ADD ("/tua/loopback/invite/uac", test_invite_uac);
   ADD ("/tua/loopback/invite/uas", test_invite_uas);
+  ADD ("/tua/loopback/invite/cancel", test_cancel);
   return g_test_run ();
 }

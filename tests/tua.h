@@ -10,7 +10,16 @@
  *   g_assert_cmpuint (r->status, ==, 200);
  *
  * Requests are TuaRequest structs with public fields, so a test can change anything (replay an
- * Authorization, drop a header) before tua_ua_send(). Everything goes over the one TLS
+ * Authorization, drop a header) before tua_ua_send(). A replay, for example:
+ *
+ *   g_autoptr (TuaRequest) ok = tua_ua_register_request (alice, 600);
+ *   g_autoptr (TuaMsg) r1 = tua_ua_transaction (alice, ok, &error);     // 401, then 200
+ *   g_autoptr (TuaRequest) again = tua_ua_register_request (alice, 600);
+ *   again->authorization = g_strdup (ok->authorization);              // same nonce and nc
+ *   tua_ua_send (alice, again, &error);
+ *   g_autoptr (TuaMsg) r2 = tua_ua_wait_final (alice, again, 2000, &error); // expect 401
+ *
+ * Everything goes over the one TLS
  * connection of the UA, whatever the Request-URI says: the Contact uses the unreachable
  * TEST-NET address 192.0.2.1, so the proxy can only reach us by reusing the connection. */
 #pragma once
