@@ -5,3 +5,4 @@ include $(srcdir)/tests/unit-store.mk
 include $(srcdir)/tests/certs.mk
 include $(srcdir)/tests/ua.mk
 include $(srcdir)/tests/signald.mk
+include $(srcdir)/tests/sofia.mk
