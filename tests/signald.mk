@@ -1,1 +1,10 @@
-# tests/signald
+# tests/signald: integration tests that start a real sotto-signald.
+noinst_LIBRARIES += tests/libsigharness.a
+tests_libsigharness_a_SOURCES = tests/sig-harness.c tests/sig-harness.h tests/sig-portscan.c
+tests_libsigharness_a_CFLAGS = $(AM_CFLAGS)
+
+check_PROGRAMS += tests/test-signald
+TESTS += tests/test-signald
+tests_test_signald_SOURCES = tests/test-signald.c
+tests_test_signald_CFLAGS = $(AM_CFLAGS)
+tests_test_signald_LDADD = tests/libsigharness.a tests/libtua.a $(SOTTO_COMMON_LIBS)

@@ -1,0 +1,189 @@
+/* sig-auth: Digest authentication of requests (RFC 3261 §22, RFC 7616, RFC 8760).
+ *
+ * The pure pieces live in sig-digest (parsing, hashing), sig-nonce (freshness and replay) and
+ * sig-throttle (guessing). This file joins them to a Sofia request and answers it when it
+ * does not authenticate. Nothing here logs a credential, a nonce or a hash. */
+#define G_LOG_DOMAIN "sotto-signald"
+#include "config.h"
+
+#include <string.h>
+
+#include <sofia-sip/msg_header.h>
+
+#include "sig-digest.h"
+#include "sig-server-priv.h"
+
+static void
+challenge (SigServer *server, nta_incoming_t *irq, gboolean proxy, gboolean stale)
+{
+  gint64 now = g_get_real_time () / G_USEC_PER_SEC;
+  g_autofree char *nonce = sig_nonce_keeper_mint (server->nonces, now);
+  const char *realm = server->config->domain;
+  g_autofree char *sha = sig_digest_challenge (SIG_DIGEST_ALG_SHA256, realm, nonce, NULL, stale);
+  g_autofree char *md5 = sig_digest_challenge (SIG_DIGEST_ALG_MD5, realm, nonce, NULL, stale);
+
+  /* SHA-256 first: RFC 8760 §2.4 has clients pick the first algorithm they support. */
+  if (proxy)
+    nta_incoming_treply (irq, SIP_407_PROXY_AUTH_REQUIRED, SIPTAG_PROXY_AUTHENTICATE_STR (sha),
+                         SIPTAG_PROXY_AUTHENTICATE_STR (md5), TAG_END ());
+  else
+    nta_incoming_treply (irq, SIP_401_UNAUTHORIZED, SIPTAG_WWW_AUTHENTICATE_STR (sha),
+                         SIPTAG_WWW_AUTHENTICATE_STR (md5), TAG_END ());
+}
+
+/* Sofia splits credentials into a scheme and "name=value" items: join them back so the pure
+ * parser sees the header value as it was sent. */
+static char *
+credentials_text (const msg_auth_t *au)
+{
+  GString *s = g_string_new (au->au_scheme);
+
+  for (int i = 0; au->au_params && au->au_params[i]; i++)
+    g_string_append_printf (s, "%s%s", i ? ", " : " ", au->au_params[i]);
+  return g_string_free (s, FALSE);
+}
+
+static const msg_auth_t *
+find_our_credentials (SigServer *server, const msg_auth_t *au)
+{
+  for (; au; au = au->au_next)
+    {
+      const char *realm = msg_header_find_param (au->au_common, "realm=");
+      g_autofree char *unq = NULL;
+
+      if (au->au_scheme == NULL || g_ascii_strcasecmp (au->au_scheme, "Digest") != 0 || !realm)
+        continue;
+      unq = (realm[0] == '"') ? g_strndup (realm + 1, strlen (realm) >= 2 ? strlen (realm) - 2 : 0)
+                              : g_strdup (realm);
+      if (g_strcmp0 (unq, server->config->domain) == 0)
+        return au;
+    }
+  return NULL;
+}
+
+static gboolean
+throttled (SigServer *server, nta_incoming_t *irq, const char *addr_key, const char *user_key)
+{
+  gint64 now_ms = g_get_monotonic_time () / 1000;
+  gint64 wait = MAX (sig_throttle_wait_ms (server->throttle, addr_key, now_ms),
+                     user_key ? sig_throttle_wait_ms (server->throttle, user_key, now_ms) : 0);
+  g_autofree char *retry = NULL;
+
+  if (wait <= 0)
+    return FALSE;
+  retry = g_strdup_printf ("%" G_GINT64_FORMAT, (wait + 999) / 1000);
+  nta_incoming_treply (irq, 503, "Too many failed attempts", SIPTAG_RETRY_AFTER_STR (retry),
+                       TAG_END ());
+  return TRUE;
+}
+
+static void
+note_failure (SigServer *server, const char *addr_key, const char *user_key)
+{
+  gint64 now_ms = g_get_monotonic_time () / 1000;
+
+  sig_throttle_failure (server->throttle, addr_key, now_ms);
+  sig_throttle_failure (server->throttle, user_key, now_ms);
+}
+
+gboolean
+sig_auth_check (SigServer *server, nta_incoming_t *irq, const sip_t *sip, SigFlow *flow,
+                gboolean proxy, char **user)
+{
+  const msg_auth_t *au = find_our_credentials (server, proxy ? sip->sip_proxy_authorization
+                                                             : sip->sip_authorization);
+  gint64 now = g_get_real_time () / G_USEC_PER_SEC;
+  g_autofree char *addr_key = g_strdup_printf ("addr:%s", flow ? flow->addr : "-");
+  g_autofree char *user_key = NULL;
+  g_autofree char *text = NULL;
+  g_autoptr (SigDigestCredentials) creds = NULL;
+  g_autoptr (SigAccount) account = NULL;
+  g_autoptr (GError) error = NULL;
+  su_home_t home[1] = { SU_HOME_INIT (home) };
+  url_t *cred_url;
+  const char *ha1;
+  SigNonceVerdict verdict;
+  int uri_differs;
+
+  if (au == NULL)
+    {
+      if (!throttled (server, irq, addr_key, NULL))
+        challenge (server, irq, proxy, FALSE);
+      return FALSE;
+    }
+
+  text = credentials_text (au);
+  if (!sig_digest_parse_credentials (text, &creds, &error))
+    {
+      if (g_error_matches (error, SIG_DIGEST_ERROR, SIG_DIGEST_ERROR_UNSUPPORTED))
+        challenge (server, irq, proxy, FALSE);
+      else
+        nta_incoming_treply (irq, 400, "Malformed credentials", TAG_END ());
+      g_info ("refused credentials from %s: %s", flow ? flow->peer : "?", error->message);
+      return FALSE;
+    }
+
+  user_key = g_strdup_printf ("user:%s", creds->username);
+  if (throttled (server, irq, addr_key, user_key))
+    return FALSE;
+
+  verdict = sig_nonce_keeper_check (server->nonces, creds->nonce, now);
+  if (verdict != SIG_NONCE_VALID)
+    {
+      challenge (server, irq, proxy, verdict == SIG_NONCE_STALE);
+      return FALSE;
+    }
+
+  /* The digest covers the uri parameter, which must name this request (RFC 7616 §3.4.6). */
+  cred_url = url_hdup (home, (url_t *) url_make (home, creds->uri));
+  uri_differs = cred_url == NULL || url_cmp (cred_url, sip->sip_request->rq_url) != 0;
+  su_home_deinit (home);
+  if (uri_differs)
+    {
+      nta_incoming_treply (irq, 400, "Credentials do not match the Request-URI", TAG_END ());
+      return FALSE;
+    }
+
+  if (!sig_accounts_lookup (server->accounts, creds->username, &account, &error))
+    {
+      g_warning ("account lookup failed: %s", error->message);
+      nta_incoming_treply (irq, 500, "Account store unavailable", TAG_END ());
+      return FALSE;
+    }
+  ha1 = account == NULL ? NULL
+        : creds->alg == SIG_DIGEST_ALG_SHA256 ? account->ha1_sha256 : account->ha1_md5;
+  if (ha1 == NULL || g_strcmp0 (account->realm, server->config->domain) != 0
+      || !sig_digest_verify (creds, sip->sip_request->rq_method_name, ha1))
+    {
+      note_failure (server, addr_key, user_key);
+      g_info ("authentication failed for a user from %s", flow ? flow->peer : "?");
+      nta_incoming_treply (irq, 403, "Wrong user name or password", TAG_END ());
+      return FALSE;
+    }
+  if (!account->enabled)
+    {
+      nta_incoming_treply (irq, 403, "Account disabled", TAG_END ());
+      return FALSE;
+    }
+
+  verdict = sig_nonce_keeper_use (server->nonces, creds->nonce, creds->nc, now);
+  if (verdict == SIG_NONCE_REPLAY)
+    {
+      g_warning ("replayed credentials for %s from %s", creds->username,
+                 flow ? flow->peer : "?");
+      nta_incoming_treply (irq, 403, "Replayed credentials", TAG_END ());
+      return FALSE;
+    }
+  if (verdict != SIG_NONCE_VALID)
+    {
+      challenge (server, irq, proxy, TRUE);
+      return FALSE;
+    }
+
+  /* Only the user's own counter clears: a guesser with one valid account must not be able to
+   * reset its address's counter between guesses at other accounts. */
+  sig_throttle_success (server->throttle, user_key);
+  sig_flows_authenticated (flow);
+  *user = g_strdup (creds->username);
+  return TRUE;
+}
