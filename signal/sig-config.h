@@ -1,7 +1,8 @@
 /* sig-config: sotto-signald's configuration, a GKeyFile parsed into a struct.
  *
  * [signald]
- * domain = example.org            ; the SIP domain (and Digest realm)
+ * # the SIP domain (and Digest realm); GKeyFile has whole-line comments only
+ * domain = example.org
  * listen = sips:0.0.0.0:5061;sips:[::]:5061
  * cert-dir = /etc/sotto/tls       ; holds agent.pem and cafile.pem (see certs/)
  * state-dir = /var/lib/sotto      ; accounts.db and the nonce key live here

@@ -219,7 +219,7 @@ bind_listeners (SigServer *server, GError **error)
   for (tport_t *tp = first; tp; tp = tport_next (tp))
     {
       const tp_name_t *n = tport_name (tp);
-      gboolean v6 = strchr (n->tpn_host, ':') != NULL;
+      gboolean v6 = strchr (n->tpn_host, ':') != NULL && n->tpn_host[0] != '[';
 
       if (g_ascii_strcasecmp (n->tpn_proto, "tls") != 0)
         {

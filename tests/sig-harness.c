@@ -4,6 +4,7 @@
 #include "sig-harness.h"
 
 #include <signal.h>
+#include <sys/prctl.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -142,6 +143,13 @@ wait_ready (SigHarness *h)
     }
 }
 
+/* A test that aborts must not leave its server behind. */
+static void
+die_with_parent (gpointer data)
+{
+  prctl (PR_SET_PDEATHSIG, SIGKILL);
+}
+
 void
 sig_harness_start (SigHarness *h)
 {
@@ -161,7 +169,12 @@ sig_harness_start (SigHarness *h)
   g_assert_null (h->proc);
   g_assert_true (g_file_set_contents (h->config_path, conf, -1, &error));
   g_assert_no_error (error);
-  h->proc = g_subprocess_newv (argv, G_SUBPROCESS_FLAGS_STDOUT_PIPE, &error);
+  {
+    g_autoptr (GSubprocessLauncher) launcher
+        = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE);
+    g_subprocess_launcher_set_child_setup (launcher, die_with_parent, NULL, NULL);
+    h->proc = g_subprocess_launcher_spawnv (launcher, argv, &error);
+  }
   g_assert_no_error (error);
   h->pid = (GPid) g_ascii_strtoll (g_subprocess_get_identifier (h->proc), NULL, 10);
   wait_ready (h);
