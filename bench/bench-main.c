@@ -97,10 +97,11 @@ sleep_s (double s)
 int
 main (int argc, char **argv)
 {
-  g_autofree char *server = g_strdup ("127.0.0.1:5061");
-  g_autofree char *domain = g_strdup ("localhost");
-  g_autofree char *kase = g_strdup ("register");
-  g_autofree char *alg = g_strdup ("MD5");
+  /* GOption does not free a string default it overwrites: defaults are applied after parsing. */
+  g_autofree char *server = NULL;
+  g_autofree char *domain = NULL;
+  g_autofree char *kase = NULL;
+  g_autofree char *alg = NULL;
   g_autofree char *cafile = NULL;
   g_auto (GStrv) server_pids = NULL;
   int procs = 2, concurrency = 50, conns = 1000, user_offset = 0, src_count = 8;
@@ -139,6 +140,14 @@ main (int argc, char **argv)
       g_printerr ("sotto-sipload: %s\n", error->message);
       return 2;
     }
+  if (!server)
+    server = g_strdup ("127.0.0.1:5061");
+  if (!domain)
+    domain = g_strdup ("localhost");
+  if (!kase)
+    kase = g_strdup ("register");
+  if (!alg)
+    alg = g_strdup ("MD5");
   BenchOptions opt = {
     .domain = domain, .cafile = cafile, .procs = (guint) CLAMP (procs, 1, 64),
     .concurrency = (guint) MAX (concurrency, 1), .conns = (guint) MAX (conns, 1),
@@ -300,5 +309,6 @@ main (int argc, char **argv)
               bench_case_to_string (opt.kase), opt.concurrency, rate, p50, p99, errors, per_op,
               alive ? "" : ", SERVER DIED");
     }
+  fflush (stdout);
   return ok && alive ? 0 : 1;
 }
