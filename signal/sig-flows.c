@@ -48,6 +48,9 @@ flow_remove (SigFlow *flow)
   if (flow->closed)
     return;
   flow->closed = TRUE;
+  /* Make sure the connection is really gone, not just forgotten. */
+  if (!tport_is_closed (flow->tp))
+    tport_shutdown (flow->tp, 2);
   g_debug ("flow %" G_GUINT64_FORMAT " from %s closed", flow->id, flow->peer);
   sig_registrar_flow_closed (server, flow);
   addr_count_add (server, flow->addr, -1);
@@ -70,7 +73,9 @@ flow_pending_error (tp_stack_t *stack, tp_client_t *client, tport_t *tp, msg_t *
 {
   SigFlow *flow = (SigFlow *) client;
 
-  if (flow->closed || !(tport_is_closed (tp) || tport_is_shutdown (tp)))
+  /* tport reports here once per connection: when the peer closes the stream (with
+   * TPTAG_SDWN_ERROR) or on a socket or TLS error, after which it is unusable either way. */
+  if (flow->closed)
     return;
   /* We are inside tport's close path: drop our reference from the loop, not from here. */
   g_clear_handle_id (&flow->unauth_timeout_id, g_source_remove);
@@ -94,13 +99,14 @@ flow_unauth_timeout (gpointer data)
 }
 
 SigFlow *
-sig_flows_get (SigServer *server, nta_incoming_t *irq)
+sig_flows_get (SigServer *server, nta_incoming_t *irq, gboolean *refused)
 {
   tport_t *tp = nta_incoming_transport (server->agent, irq, NULL);
   tp_name_t const *name;
   SigFlow *flow;
   guint count;
 
+  *refused = FALSE;
   if (tp == NULL)
     return NULL; /* ACK to a 2xx: no transport is known (see FACTS) */
 
@@ -132,11 +138,12 @@ sig_flows_get (SigServer *server, nta_incoming_t *irq)
 
   if (count >= server->config->max_connections_per_address)
     {
-      g_warning ("closing connection from %s: %u connections from that address already",
+      /* The caller answers 503 on this connection, then calls sig_flows_refuse(). Closing
+       * first would make nta look for another way to send its answer. */
+      g_warning ("refusing connection from %s: %u connections from that address already",
                  flow->peer, count);
-      tport_shutdown (tp, 2);
-      flow_remove (flow);
-      return NULL;
+      *refused = TRUE;
+      return flow;
     }
 
   flow->pendd = tport_pend (tp, NULL, flow_pending_error, (tp_client_t *) flow);
@@ -154,6 +161,12 @@ sig_flows_by_id (SigServer *server, guint64 id)
   if (flow == NULL || flow->closed || tport_is_closed (flow->tp) || tport_is_shutdown (flow->tp))
     return NULL;
   return flow;
+}
+
+void
+sig_flows_refuse (SigFlow *flow)
+{
+  flow_remove (flow);
 }
 
 void

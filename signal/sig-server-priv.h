@@ -82,7 +82,8 @@ struct _SigServer
 };
 
 /* sig-flows.c */
-SigFlow *sig_flows_get (SigServer *server, nta_incoming_t *irq);
+SigFlow *sig_flows_get (SigServer *server, nta_incoming_t *irq, gboolean *refused);
+void sig_flows_refuse (SigFlow *flow);
 SigFlow *sig_flows_by_id (SigServer *server, guint64 id);
 void sig_flows_authenticated (SigFlow *flow);
 void sig_flows_close_all (SigServer *server);

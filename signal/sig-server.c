@@ -68,12 +68,20 @@ leg_callback (nta_leg_magic_t *magic, nta_leg_t *leg, nta_incoming_t *irq, const
 {
   SigServer *server = (SigServer *) magic;
   gboolean is_ack = sip->sip_request->rq_method == sip_method_ack;
+  gboolean refused = FALSE;
   SigFlow *flow;
 
   if (server->shutting_down)
     return is_ack ? 0 : 503;
 
-  flow = sig_flows_get (server, irq);
+  flow = sig_flows_get (server, irq, &refused);
+  if (refused)
+    {
+      nta_incoming_treply (irq, 503, "Too many connections from your address", TAG_END ());
+      sig_flows_refuse (flow);
+      nta_incoming_destroy (irq);
+      return 0;
+    }
   if (flow == NULL && !is_ack)
     {
       /* The connection was refused (limit) or has closed under us. */
@@ -187,7 +195,7 @@ bind_listeners (SigServer *server, GError **error)
           server->agent = nta_agent_create (
               server->root, URL_STRING_MAKE (config->listen[0]), agent_callback,
               (nta_agent_magic_t *) server, TPTAG_CERTIFICATE (config->cert_dir),
-              TPTAG_IDLE (config->unauthenticated_timeout_s * 1000),
+              TPTAG_IDLE (config->unauthenticated_timeout_s * 1000), TPTAG_SDWN_ERROR (1),
               NTATAG_MAXSIZE (config->max_message_size), NTATAG_UA (0),
               NTATAG_TIMER_C (185000), NTATAG_TLS_RPORT (1), TAG_END ());
           rc = server->agent ? 0 : -1;
@@ -196,7 +204,7 @@ bind_listeners (SigServer *server, GError **error)
         rc = nta_agent_add_tport (server->agent, URL_STRING_MAKE (config->listen[i]),
                                   TPTAG_CERTIFICATE (config->cert_dir),
                                   TPTAG_IDLE (config->unauthenticated_timeout_s * 1000),
-                                  TAG_END ());
+                                  TPTAG_SDWN_ERROR (1), TAG_END ());
       if (rc < 0)
         {
           g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED,

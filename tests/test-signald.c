@@ -718,10 +718,34 @@ test_limits_per_address (Fixture *f, gconstpointer data)
     }
   extra = sig_client_new (f->h, "bob", "bob-secret-2");
   {
+    /* Told why, then closed. */
     g_autoptr (TuaMsg) r = tua_ua_options (extra->ua, "sips:" SIG_HARNESS_DOMAIN, &error);
-    g_assert_null (r);
+    g_assert_no_error (error);
+    g_assert_cmpuint (r->status, ==, 503);
   }
   g_assert_true (tua_conn_is_closed (extra->conn, 2000));
+}
+
+static void
+test_limits_per_address_released (Fixture *f, gconstpointer data)
+{
+  /* max-connections-per-address = 3: closed connections must not count. */
+  for (int i = 0; i < 12; i++)
+    {
+      g_autoptr (SigClient) c = sig_client_new (f->h, "alice", "alice-secret-1");
+      sig_client_register (c, 600);
+    }
+  /* Abrupt closes too (no close_notify: the TCP socket just goes). */
+  for (int i = 0; i < 6; i++)
+    {
+      g_autoptr (SigClient) c = sig_client_new (f->h, "bob", "bob-secret-2");
+      sig_client_register (c, 600);
+      tua_conn_abort (c->conn);
+    }
+  {
+    g_autoptr (SigClient) c = sig_client_new (f->h, "carol", "carol-secret-3");
+    sig_client_register (c, 600);
+  }
 }
 
 /* ---- TLS only ---- */
@@ -795,6 +819,8 @@ main (int argc, char **argv)
   ADD ("/signal/limits/unauthenticated", test_limits_unauthenticated,
        "[limits]\nunauthenticated-timeout = 2\n");
   ADD ("/signal/limits/per-address", test_limits_per_address,
+       "[limits]\nmax-connections-per-address = 3\n");
+  ADD ("/signal/limits/per-address-released", test_limits_per_address_released,
        "[limits]\nmax-connections-per-address = 3\n");
   ADD ("/signal/tls/versions", test_tls_versions, NULL);
   ADD ("/signal/tls/no-plaintext", test_tls_no_plaintext, NULL);

@@ -318,6 +318,21 @@ tua_conn_new_accepted (int fd, SSL_CTX *ctx, guint timeout_ms, GError **error)
 }
 
 void
+tua_conn_abort (TuaConn *c)
+{
+  struct linger lg = { .l_onoff = 1, .l_linger = 0 };
+
+  /* No close_notify, and a TCP reset: the way a laptop lid or a NAT drops a connection. */
+  if (c->fd >= 0)
+    {
+      setsockopt (c->fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
+      close (c->fd);
+      c->fd = -1;
+    }
+  c->closed = TRUE;
+}
+
+void
 tua_conn_free (TuaConn *c)
 {
   if (c == NULL)

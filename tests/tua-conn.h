@@ -37,6 +37,9 @@ TuaConn *tua_conn_new_full (const char *host, guint16 port, const char *cafile,
  * a TLS accept on the connected socket @fd (taken over, closed on failure too) with @ctx. */
 TuaConn *tua_conn_new_accepted (int fd, SSL_CTX *ctx, guint timeout_ms, GError **error);
 
+/* Drops the connection without close_notify (TCP reset); the TuaConn must still be freed. */
+void tua_conn_abort (TuaConn *c);
+
 /* Sends close_notify (best effort) and closes. NULL-safe. */
 void tua_conn_free (TuaConn *c);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (TuaConn, tua_conn_free)
