@@ -19,8 +19,17 @@ challenge (SigServer *server, nta_incoming_t *irq, gboolean proxy, gboolean stal
   gint64 now = g_get_real_time () / G_USEC_PER_SEC;
   g_autofree char *nonce = sig_nonce_keeper_mint (server->nonces, now);
   const char *realm = server->config->domain;
-  g_autofree char *sha = sig_digest_challenge (SIG_DIGEST_ALG_SHA256, realm, nonce, NULL, stale);
-  g_autofree char *md5 = sig_digest_challenge (SIG_DIGEST_ALG_MD5, realm, nonce, NULL, stale);
+  g_autofree char *sha = NULL, *md5 = NULL;
+
+  if (nonce == NULL)
+    {
+      /* Only when the random generator or HMAC fails. */
+      g_warning ("cannot mint a nonce");
+      nta_incoming_treply (irq, 500, "Cannot authenticate now", TAG_END ());
+      return;
+    }
+  sha = sig_digest_challenge (SIG_DIGEST_ALG_SHA256, realm, nonce, NULL, stale);
+  md5 = sig_digest_challenge (SIG_DIGEST_ALG_MD5, realm, nonce, NULL, stale);
 
   /* SHA-256 first: RFC 8760 §2.4 has clients pick the first algorithm they support. */
   if (proxy)
