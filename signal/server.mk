@@ -5,9 +5,10 @@ sbin_PROGRAMS += signal/sotto-signald
 signal_sotto_signald_SOURCES = \
 	signal/sig-main.c \
 	signal/sig-server.c signal/sig-server.h signal/sig-server-priv.h \
+	signal/sig-tls-ciphers.c \
 	signal/sig-flows.c \
 	signal/sig-auth.c \
 	signal/sig-registrar.c \
 	signal/sig-proxy.c
 signal_sotto_signald_CFLAGS = $(AM_CFLAGS) $(SOFIA_CFLAGS) $(SQLITE_CFLAGS)
-signal_sotto_signald_LDADD = $(SIG_CORE_LIBS)
+signal_sotto_signald_LDADD = $(SIG_CORE_LIBS) -ldl

@@ -15,6 +15,16 @@
 #include <poll.h>
 
 char *
+sig_harness_log (SigHarness *h)
+{
+  char *text = NULL;
+
+  if (!g_file_get_contents (h->log_path, &text, NULL, NULL))
+    return g_strdup ("");
+  return text;
+}
+
+char *
 sig_harness_program (const char *relative)
 {
   const char *dir = g_getenv ("SOTTO_BUILDDIR");
@@ -58,6 +68,7 @@ sig_harness_new (void)
   h->state_dir = g_build_filename (h->dir, "state", NULL);
   h->cafile = g_build_filename (h->cert_dir, "cafile.pem", NULL);
   h->config_path = g_build_filename (h->dir, "signald.conf", NULL);
+  h->log_path = g_build_filename (h->dir, "signald.log", NULL);
   h->config_extra = g_string_new (NULL);
   {
     const char *argv[] = { certs, "init", "--dir", h->cert_dir, "--name", "localhost", NULL };
@@ -173,6 +184,9 @@ sig_harness_start (SigHarness *h)
     g_autoptr (GSubprocessLauncher) launcher
         = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE);
     g_subprocess_launcher_set_child_setup (launcher, die_with_parent, NULL, NULL);
+    /* The server's log goes to a file the tests can search (appended across restarts). */
+    g_subprocess_launcher_set_stderr_file_path (launcher, h->log_path);
+    g_test_message ("sotto-signald log: %s", h->log_path);
     h->proc = g_subprocess_launcher_spawnv (launcher, argv, &error);
   }
   g_assert_no_error (error);
@@ -253,7 +267,14 @@ sig_harness_free (SigHarness *h)
       if (status != 0)
         g_error ("sotto-signald exited with status %d on SIGTERM", status);
     }
+  if (g_test_failed ())
+    {
+      g_autofree char *log = NULL;
+      if (g_file_get_contents (h->log_path, &log, NULL, NULL))
+        g_printerr ("---- sotto-signald log ----\n%s----\n", log);
+    }
   remove_tree (h->dir);
+  g_free (h->log_path);
   g_free (h->dir);
   g_free (h->cert_dir);
   g_free (h->state_dir);

@@ -18,6 +18,7 @@ typedef struct
   char *state_dir;
   char *cafile;
   char *config_path;
+  char *log_path;  /* the server's stderr */
   GString *config_extra; /* appended to the generated config file */
   GSubprocess *proc;
   guint16 port;
@@ -60,6 +61,9 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (SigClient, sig_client_free)
 
 /* Registers @c, asserting a 200. */
 void sig_client_register (SigClient *c, guint expires);
+
+/* Everything the server has logged so far. */
+char *sig_harness_log (SigHarness *h);
 
 /* Resident set size of the running server, in KiB. */
 guint64 sig_harness_rss_kib (SigHarness *h);

@@ -5,9 +5,14 @@
 
 #include <string.h>
 
+#include <arpa/inet.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <openssl/ssl.h>
 
 #include "sig-harness.h"
+#include "sotto-tls.h"
 
 #define T 5000 /* ms: every wait in these tests */
 
@@ -288,6 +293,17 @@ test_call_full (Fixture *f, gconstpointer data)
     g_assert_no_error (error);
     g_assert_cmpuint (byeok->status, ==, 200);
   }
+
+  /* The server logs at debug level here, and still never wrote the bodies or credentials. */
+  {
+    g_autofree char *log = sig_harness_log (f->h);
+    g_assert_nonnull (strstr (log, "INVITE alice -> bob"));
+    g_assert_null (strstr (log, "49170"));
+    g_assert_null (strstr (log, "a=fingerprint"));
+    g_assert_null (strstr (log, "opus/48000"));
+    g_assert_null (strstr (log, "response="));
+    g_assert_null (strstr (log, "alice-secret-1"));
+  }
 }
 
 static void
@@ -400,6 +416,40 @@ test_call_fork (Fixture *f, gconstpointer data)
   g_assert_true (tua_ua_respond (phone->ua, inv2, 487, "Request Terminated", NULL, &error));
   final2 = tua_ua_wait_request (desk->ua, "ACK", T, &error);
   g_assert_no_error (error);
+}
+
+static void
+test_call_connection_closed (Fixture *f, gconstpointer data)
+{
+  g_autoptr (SigClient) b = sig_client_new (f->h, "bob", "bob-secret-2");
+
+  sig_client_register (b, 600);
+  g_assert_cmpuint (invite_status_via (f->h, "alice", "alice-secret-1", "bob", b), ==, 486);
+  /* bob's laptop lid closes: its connection drops without a word. Its binding is gone, so
+   * callers learn he is offline at once instead of waiting on a dead connection. */
+  tua_conn_abort (b->conn);
+  g_usleep (300 * 1000);
+  g_assert_cmpuint (invite_status (f->h, "alice", "alice-secret-1", "bob"), ==, 480);
+}
+
+static void
+test_proxy_loop (Fixture *f, gconstpointer data)
+{
+  g_autoptr (SigClient) a = sig_client_new (f->h, "alice", "alice-secret-1");
+  g_autoptr (SigClient) b = sig_client_new (f->h, "bob", "bob-secret-2");
+  g_autoptr (GError) error = NULL;
+  g_autoptr (TuaRequest) req = NULL;
+  g_autoptr (TuaMsg) r = NULL;
+  g_autofree char *via = NULL;
+
+  sig_client_register (b, 600);
+  req = tua_ua_new_request (a->ua, "MESSAGE", "sips:bob@" SIG_HARNESS_DOMAIN, NULL);
+  /* The request already went through this server once: its own Via is in it. */
+  via = g_strdup_printf ("Via: SIP/2.0/TLS 127.0.0.1:%u;branch=z9hG4bKlooped1\r\n", f->h->port);
+  req->extra_headers = g_strdup (via);
+  r = tua_ua_transaction (a->ua, req, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (r->status, ==, 482);
 }
 
 static void
@@ -644,7 +694,14 @@ test_robust_garbage (Fixture *f, gconstpointer data)
     memset (filler, 'x', body);
     g_assert_true (tua_conn_send (c, head, -1, &error));
     tua_conn_send (c, filler, body, NULL); /* the server may close mid-way */
-    g_assert_true (tua_conn_is_closed (c, T) || TRUE);
+    /* Over the limit: refused (413) or the connection closed, never delivered. */
+    {
+      g_autoptr (TuaMsg) r = tua_conn_recv (c, 2000, NULL);
+      if (r)
+        g_assert_cmpuint (r->status, ==, 413);
+      else
+        g_assert_true (tua_conn_is_closed (c, T));
+    }
   }
   assert_server_alive (f->h);
 }
@@ -781,6 +838,43 @@ test_tls_versions (Fixture *f, gconstpointer data)
   }
 }
 
+/* A TLS 1.2 client that offers only @ciphers: TRUE when the handshake completes. */
+static gboolean
+handshake_with_ciphers (guint16 port, const char *ciphers)
+{
+  g_autoptr (SSL_CTX) ctx = SSL_CTX_new (TLS_client_method ());
+  g_autoptr (SSL) ssl = NULL;
+  struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons (port) };
+  struct timeval tv = { .tv_sec = 5 };
+  int fd = socket (AF_INET, SOCK_STREAM, 0);
+  gboolean ok;
+
+  a.sin_addr.s_addr = htonl (INADDR_LOOPBACK);
+  setsockopt (fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  SSL_CTX_set_security_level (ctx, 0);
+  SSL_CTX_set_min_proto_version (ctx, TLS1_2_VERSION);
+  SSL_CTX_set_max_proto_version (ctx, TLS1_2_VERSION);
+  g_assert_true (SSL_CTX_set_cipher_list (ctx, ciphers));
+  g_assert_cmpint (connect (fd, (struct sockaddr *) &a, sizeof a), ==, 0);
+  ssl = SSL_new (ctx);
+  SSL_set_fd (ssl, fd);
+  ok = SSL_connect (ssl) == 1;
+  close (fd);
+  return ok;
+}
+
+static void
+test_tls_ciphers (Fixture *f, gconstpointer data)
+{
+  /* Modern AEAD suites with forward secrecy are accepted... */
+  g_assert_true (handshake_with_ciphers (f->h->port, "ECDHE-ECDSA-AES128-GCM-SHA256"));
+  g_assert_true (handshake_with_ciphers (f->h->port, "ECDHE-ECDSA-CHACHA20-POLY1305"));
+  /* ...CBC suites and suites without forward secrecy are not. */
+  g_assert_false (handshake_with_ciphers (f->h->port, "ECDHE-ECDSA-AES128-SHA"));
+  g_assert_false (handshake_with_ciphers (f->h->port, "ECDHE-ECDSA-AES256-SHA384"));
+  g_assert_false (handshake_with_ciphers (f->h->port, "AES128-GCM-SHA256:AES256-SHA256"));
+}
+
 int test_signald_plaintext_scan (SigHarness *h);
 
 static void
@@ -806,6 +900,8 @@ main (int argc, char **argv)
   ADD ("/signal/call/cancel", test_call_cancel, NULL);
   ADD ("/signal/call/fork", test_call_fork, NULL);
   ADD ("/signal/call/404-480", test_call_404_480, NULL);
+  ADD ("/signal/call/connection-closed", test_call_connection_closed, NULL);
+  ADD ("/signal/proxy/loop", test_proxy_loop, NULL);
   ADD ("/signal/call/407", test_call_407, NULL);
   ADD ("/signal/proxy/message", test_proxy_message, NULL);
   ADD ("/signal/proxy/from-spoof", test_proxy_from_spoof, NULL);
@@ -823,6 +919,7 @@ main (int argc, char **argv)
   ADD ("/signal/limits/per-address-released", test_limits_per_address_released,
        "[limits]\nmax-connections-per-address = 3\n");
   ADD ("/signal/tls/versions", test_tls_versions, NULL);
+  ADD ("/signal/tls/ciphers", test_tls_ciphers, NULL);
   ADD ("/signal/tls/no-plaintext", test_tls_no_plaintext, NULL);
   return g_test_run ();
 }
