@@ -8,3 +8,10 @@ TESTS += tests/test-signald
 tests_test_signald_SOURCES = tests/test-signald.c
 tests_test_signald_CFLAGS = $(AM_CFLAGS)
 tests_test_signald_LDADD = tests/libsigharness.a tests/libtua.a $(SOTTO_COMMON_LIBS)
+
+# RSS and descriptors of a real sotto-signald across 5,000 TLS connect/register/close cycles.
+check_PROGRAMS += tests/test-signald-memory
+TESTS += tests/test-signald-memory
+tests_test_signald_memory_SOURCES = tests/test-signald-memory.c
+tests_test_signald_memory_CFLAGS = $(AM_CFLAGS)
+tests_test_signald_memory_LDADD = tests/libsigharness.a tests/libtua.a $(SOTTO_COMMON_LIBS)
