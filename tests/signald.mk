@@ -15,3 +15,10 @@ TESTS += tests/test-signald-memory
 tests_test_signald_memory_SOURCES = tests/test-signald-memory.c
 tests_test_signald_memory_CFLAGS = $(AM_CFLAGS)
 tests_test_signald_memory_LDADD = tests/libsigharness.a tests/libtua.a $(SOTTO_COMMON_LIBS)
+
+# RFC 5626 §4.4.1 CRLF keepalives answered over TLS (Sofia-SIP fix 9002 from tools/sofia-sip-fix).
+check_PROGRAMS += tests/test-signald-keepalive
+TESTS += tests/test-signald-keepalive
+tests_test_signald_keepalive_SOURCES = tests/test-signald-keepalive.c
+tests_test_signald_keepalive_CFLAGS = $(AM_CFLAGS)
+tests_test_signald_keepalive_LDADD = tests/libsigharness.a tests/libtua.a $(SOTTO_COMMON_LIBS)
