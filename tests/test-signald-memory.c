@@ -152,10 +152,79 @@ test_tls_churn (void)
   g_assert_cmpint (sig_harness_stop (h), ==, 0);
 }
 
+/* SIGTERM while transactions are in flight: an INVITE and a MESSAGE the callee never answers,
+ * and one whose callee has just closed its connection. The server must exit 0, which under a
+ * sanitizer build also means LeakSanitizer found every proxy transaction freed. */
+static void
+test_shutdown_in_flight (void)
+{
+  g_autoptr (SigHarness) h = sig_harness_new ();
+  g_autoptr (SigClient) a = NULL, b = NULL, c = NULL;
+  g_autoptr (TuaCall) call = NULL, call_c = NULL;
+  g_autoptr (TuaMsg) r = NULL, inv = NULL, msg = NULL;
+  g_autoptr (TuaRequest) req = NULL;
+  g_autoptr (GError) error = NULL;
+
+  sig_harness_add_user (h, USER, PASSWORD);
+  sig_harness_add_user (h, "bob", "bob-secret-2");
+  sig_harness_add_user (h, "carol", "carol-secret-3");
+  sig_harness_start (h);
+  a = sig_client_new (h, USER, PASSWORD);
+  b = sig_client_new (h, "bob", "bob-secret-2");
+  c = sig_client_new (h, "carol", "carol-secret-3");
+  sig_client_register (a, 600);
+  sig_client_register (b, 600);
+  sig_client_register (c, 600);
+
+  /* alice -> bob: INVITE, answered with nothing but the proxy's own 100. */
+  tua_ua_set_auto_auth (a->ua, FALSE);
+  call = tua_ua_invite (a->ua, "bob", NULL, &error);
+  g_assert_no_error (error);
+  r = tua_call_wait_response (call, 5000, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (r->status, ==, 407);
+  g_assert_true (tua_call_authenticate (call, r, &error));
+  inv = tua_ua_wait_request (b->ua, "INVITE", 5000, &error);
+  g_assert_no_error (error);
+
+  /* alice -> bob: MESSAGE, never answered. */
+  tua_ua_set_auto_auth (a->ua, TRUE);
+  req = tua_ua_new_request (a->ua, "MESSAGE", "sips:bob@" SIG_HARNESS_DOMAIN, NULL);
+  tua_request_set_body (req, "hello", -1);
+  g_assert_true (tua_ua_send (a->ua, req, &error));
+  g_clear_pointer (&r, tua_msg_unref);
+  r = tua_ua_wait_final (a->ua, req, 5000, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (r->status, ==, 407);
+  g_assert_true (tua_ua_answer_challenge (a->ua, req, r, &error));
+  tua_ua_prepare_retry (a->ua, req);
+  g_assert_true (tua_ua_send (a->ua, req, &error));
+  msg = tua_ua_wait_request (b->ua, "MESSAGE", 5000, &error);
+  g_assert_no_error (error);
+
+  /* alice -> carol: INVITE, then carol's connection drops while it rings. */
+  tua_ua_set_auto_auth (a->ua, FALSE);
+  call_c = tua_ua_invite (a->ua, "carol", NULL, &error);
+  g_assert_no_error (error);
+  g_clear_pointer (&r, tua_msg_unref);
+  r = tua_call_wait_response (call_c, 5000, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (r->status, ==, 407);
+  g_assert_true (tua_call_authenticate (call_c, r, &error));
+  g_clear_pointer (&inv, tua_msg_unref);
+  inv = tua_ua_wait_request (c->ua, "INVITE", 5000, &error);
+  g_assert_no_error (error);
+  g_clear_pointer (&c, sig_client_free);
+  g_usleep (200 * 1000);
+
+  g_assert_cmpint (sig_harness_stop (h), ==, 0);
+}
+
 int
 main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/signal/memory/tls-churn", test_tls_churn);
+  g_test_add_func ("/signal/memory/shutdown-in-flight", test_shutdown_in_flight);
   return g_test_run ();
 }
