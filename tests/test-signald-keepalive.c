@@ -181,6 +181,17 @@ test_crlf_pong (Fixture *f, gconstpointer data)
     return;
   assert_options_ok (c);
   g_assert_cmpuint (tua_conn_pongs (c->conn), ==, base + 1);
+
+  /* A ping in its own record after a lone CRLF (which leaves the parser an empty message). */
+  g_assert_true (tua_conn_send (c->conn, "\r\n", -1, &error));
+  g_assert_no_error (error);
+  g_assert_true (tua_conn_send_ping (c->conn, &error));
+  g_assert_no_error (error);
+  wait_pongs (c->conn, base + 2);
+  if (g_test_failed ())
+    return;
+  assert_options_ok (c);
+  g_assert_cmpuint (tua_conn_pongs (c->conn), ==, base + 2);
   g_assert_cmpuint (tua_conn_queued (c->conn), ==, 0);
 }
 
