@@ -37,7 +37,10 @@ static const char policy_conf[] =
   "[sotto_tls_policy]\n"
   "MinProtocol = TLSv1.2\n"
   "CipherString = " SOTTO_TLS_CIPHERS_TLS12 "\n"
-  "Options = ServerPreference,-SessionTicket,NoRenegotiation\n";
+  "Options = ServerPreference,-SessionTicket,NoRenegotiation\n"
+  /* No TLS 1.3 tickets either: with tickets off, OpenSSL would keep every session in the
+   * server's cache instead. */
+  "NumTickets = 0\n";
 
 gboolean
 sotto_tls_apply_policy (GError **error)

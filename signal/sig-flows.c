@@ -114,7 +114,10 @@ sig_flows_get (SigServer *server, nta_incoming_t *irq, gboolean *refused)
   if (flow != NULL)
     {
       tport_unref (tp);
-      return flow->closed ? NULL : flow;
+      if (flow->closed)
+        return NULL;
+      *refused = flow->refused;
+      return flow;
     }
   if (!tport_is_secondary (tp) || tport_is_closed (tp))
     {
@@ -166,7 +169,14 @@ sig_flows_by_id (SigServer *server, guint64 id)
 void
 sig_flows_refuse (SigFlow *flow)
 {
-  flow_remove (flow);
+  /* Close from the loop, not now: requests already read from this connection (a client may
+   * pipeline several) must still get their 503 on it. Answering on a closed connection would
+   * make nta look for another way to deliver the answer. */
+  if (flow->refused)
+    return;
+  flow->refused = TRUE;
+  g_clear_handle_id (&flow->unauth_timeout_id, g_source_remove);
+  flow->unauth_timeout_id = g_idle_add (flow_remove_idle, flow);
 }
 
 void

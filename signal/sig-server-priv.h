@@ -36,6 +36,7 @@ struct _SigFlow
   char *addr;          /* peer address, for limits and throttling */
   char *peer;          /* "addr:port", for logs */
   gboolean authenticated;
+  gboolean refused;    /* over the per-address limit: answered 503, closing */
   gboolean closed;
   guint unauth_timeout_id;
   int pendd;           /* tport_pend() handle, for the close notification */

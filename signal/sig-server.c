@@ -77,14 +77,15 @@ leg_callback (nta_leg_magic_t *magic, nta_leg_t *leg, nta_incoming_t *irq, const
   flow = sig_flows_get (server, irq, &refused);
   if (refused)
     {
-      nta_incoming_treply (irq, 503, "Too many connections from your address", TAG_END ());
+      if (!is_ack)
+        nta_incoming_treply (irq, 503, "Too many connections from your address", TAG_END ());
       sig_flows_refuse (flow);
       nta_incoming_destroy (irq);
       return 0;
     }
   if (flow == NULL && !is_ack)
     {
-      /* The connection was refused (limit) or has closed under us. */
+      /* The connection has closed under us: there is nobody to answer. */
       nta_incoming_destroy (irq);
       return 0;
     }

@@ -57,6 +57,11 @@ setup (Fixture *f, gconstpointer data)
 static void
 teardown (Fixture *f, gconstpointer data)
 {
+  /* The server never dials anyone: every request it sent went over a client's connection. */
+  {
+    g_autofree char *log = sig_harness_log (f->h);
+    g_assert_null (strstr (log, "blocked an outgoing connection"));
+  }
   /* SIGTERM must stop the server cleanly (exit 0): a sanitizer report makes this fail. */
   g_assert_cmpint (sig_harness_stop (f->h), ==, 0);
   sig_harness_free (f->h);
@@ -806,6 +811,40 @@ test_limits_per_address_released (Fixture *f, gconstpointer data)
   }
 }
 
+static void
+test_limits_refused_pipelined (Fixture *f, gconstpointer data)
+{
+  g_autoptr (SigClient) first = sig_client_new (f->h, "alice", "alice-secret-1");
+  g_autoptr (SigClient) extra = NULL;
+  g_autoptr (TuaRequest) r1 = NULL, r2 = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autofree char *w1 = NULL, *w2 = NULL, *both = NULL;
+
+  /* max-connections-per-address = 1: the second connection sends two requests in one write.
+   * Both get their 503 on that connection before it closes. */
+  sig_client_register (first, 600);
+  extra = sig_client_new (f->h, "bob", "bob-secret-2");
+  r1 = tua_ua_new_request (extra->ua, "OPTIONS", "sips:" SIG_HARNESS_DOMAIN, NULL);
+  r2 = tua_ua_new_request (extra->ua, "OPTIONS", "sips:" SIG_HARNESS_DOMAIN, NULL);
+  w1 = tua_request_serialize (r1, NULL);
+  w2 = tua_request_serialize (r2, NULL);
+  both = g_strconcat (w1, w2, NULL);
+  g_assert_true (tua_conn_send (extra->conn, both, -1, &error));
+  for (int i = 0; i < 2; i++)
+    {
+      g_autoptr (TuaMsg) r = tua_conn_recv (extra->conn, T, &error);
+      g_assert_no_error (error);
+      g_assert_cmpuint (r->status, ==, 503);
+    }
+  g_assert_true (tua_conn_is_closed (extra->conn, T));
+  /* The first client is unaffected. */
+  {
+    g_autoptr (TuaMsg) r = tua_ua_options (first->ua, "sips:" SIG_HARNESS_DOMAIN, &error);
+    g_assert_no_error (error);
+    g_assert_cmpuint (r->status, ==, 200);
+  }
+}
+
 /* ---- TLS only ---- */
 
 static void
@@ -919,6 +958,8 @@ main (int argc, char **argv)
        "[limits]\nmax-connections-per-address = 3\n");
   ADD ("/signal/limits/per-address-released", test_limits_per_address_released,
        "[limits]\nmax-connections-per-address = 3\n");
+  ADD ("/signal/limits/refused-pipelined", test_limits_refused_pipelined,
+       "[limits]\nmax-connections-per-address = 1\n");
   ADD ("/signal/tls/versions", test_tls_versions, NULL);
   ADD ("/signal/tls/ciphers", test_tls_ciphers, NULL);
   ADD ("/signal/tls/no-plaintext", test_tls_no_plaintext, NULL);

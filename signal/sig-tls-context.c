@@ -1,0 +1,38 @@
+/* sig-tls-context: makes Sotto's TLS policy win over Sofia-SIP's own context settings.
+ *
+ * Sofia-SIP creates its SSL_CTX itself and offers no tag for ciphers or session caching. It
+ * then calls SSL_CTX_set_cipher_list(ctx, "ALL:!ADH:!LOW:!EXP:!MD5:@STRENGTH"), a hard-coded
+ * list that replaces the CipherString of the process-wide policy (sotto_tls_apply_policy) and
+ * lets CBC and non-forward-secret suites back in. The library calls OpenSSL through its PLT,
+ * so this definition in the executable is the one it reaches; the real function is found with
+ * RTLD_NEXT. Whatever list is asked for, the policy's list is set. sotto-signald itself never
+ * sets a cipher list, so this is the one place where Sofia's contexts can be adjusted:
+ *  - the TLS 1.2 cipher list of the policy;
+ *  - no session cache and no TLS 1.3 tickets: SIP clients keep one long-lived connection, and
+ *    OpenSSL's server cache (20,480 sessions by default) grew the server by ~2 KiB per
+ *    reconnecting client (tests/test-signald-memory).
+ * tests/test-signald /signal/tls/ciphers fails without this file. */
+#define _GNU_SOURCE
+#include "config.h"
+
+#include <dlfcn.h>
+
+#include <openssl/ssl.h>
+
+#include "sotto-tls.h"
+
+typedef int (*SetCipherListFn) (SSL_CTX *ctx, const char *str);
+
+int
+SSL_CTX_set_cipher_list (SSL_CTX *ctx, const char *str)
+{
+  static SetCipherListFn real;
+
+  if (real == NULL)
+    real = (SetCipherListFn) dlsym (RTLD_NEXT, "SSL_CTX_set_cipher_list");
+  if (real == NULL)
+    return 0; /* cannot happen with libssl loaded; failing closed makes Sofia refuse TLS */
+  SSL_CTX_set_session_cache_mode (ctx, SSL_SESS_CACHE_OFF);
+  SSL_CTX_set_num_tickets (ctx, 0);
+  return real (ctx, SOTTO_TLS_CIPHERS_TLS12);
+}
