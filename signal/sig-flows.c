@@ -9,7 +9,26 @@
 #define G_LOG_DOMAIN "sotto-signald"
 #include "config.h"
 
+#include <netdb.h>
+
+#include <sofia-sip/msg_addr.h>
+
 #include "sig-server-priv.h"
+
+/* "host|port" of a socket address, numeric: the same text for a tport's peer and for the
+ * source address of a message that came on it. */
+static char *
+peer_key (const struct sockaddr *sa, socklen_t len)
+{
+  char host[NI_MAXHOST], port[NI_MAXSERV];
+
+  if (sa == NULL
+      || getnameinfo (sa, len, host, sizeof host, port, sizeof port,
+                      NI_NUMERICHOST | NI_NUMERICSERV)
+             != 0)
+    return NULL;
+  return g_strdup_printf ("%s|%s", host, port);
+}
 
 static void
 addr_count_add (SigServer *server, const char *addr, int delta)
@@ -34,6 +53,7 @@ flow_free (SigFlow *flow)
       tport_unref (flow->tp);
     }
   g_ptr_array_unref (flow->bindings);
+  g_free (flow->key);
   g_free (flow->addr);
   g_free (flow->peer);
   g_free (flow);
@@ -54,6 +74,8 @@ flow_remove (SigFlow *flow)
   g_debug ("flow %" G_GUINT64_FORMAT " from %s closed", flow->id, flow->peer);
   sig_registrar_flow_closed (server, flow);
   addr_count_add (server, flow->addr, -1);
+  if (flow->key)
+    g_hash_table_remove (server->flows_by_peer, flow->key);
   g_hash_table_remove (server->flows_by_id, &flow->id);
   g_hash_table_remove (server->flows, flow->tp); /* frees */
 }
@@ -108,7 +130,18 @@ sig_flows_get (SigServer *server, nta_incoming_t *irq, gboolean *refused)
 
   *refused = FALSE;
   if (tp == NULL)
-    return NULL; /* ACK to a 2xx: no transport is known (see FACTS) */
+    {
+      /* An ACK to a 2xx: nta keeps no transport for it (see FACTS), so find the connection
+       * by the message's source address. */
+      msg_t *msg = nta_incoming_getrequest (irq);
+      su_addrinfo_t *ai = msg ? msg_addrinfo (msg) : NULL;
+      g_autofree char *key = ai ? peer_key (ai->ai_addr, ai->ai_addrlen) : NULL;
+
+      if (msg)
+        msg_destroy (msg);
+      flow = key ? g_hash_table_lookup (server->flows_by_peer, key) : NULL;
+      return flow && !flow->closed && !flow->refused ? flow : NULL;
+    }
 
   flow = g_hash_table_lookup (server->flows, tp);
   if (flow != NULL)
@@ -134,6 +167,12 @@ sig_flows_get (SigServer *server, nta_incoming_t *irq, gboolean *refused)
   flow->peer = g_strdup_printf ("%s:%s", name->tpn_host, name->tpn_port);
   flow->bindings = g_ptr_array_new ();
 
+  {
+    su_addrinfo_t const *ai = tport_get_address (tp);
+    flow->key = ai ? peer_key (ai->ai_addr, ai->ai_addrlen) : NULL;
+    if (flow->key)
+      g_hash_table_insert (server->flows_by_peer, flow->key, flow);
+  }
   count = GPOINTER_TO_UINT (g_hash_table_lookup (server->flows_per_addr, flow->addr));
   g_hash_table_insert (server->flows, tp, flow);
   g_hash_table_insert (server->flows_by_id, &flow->id, flow);

@@ -341,8 +341,15 @@ handle_in_dialog (SigServer *server, nta_incoming_t *irq, const sip_t *sip, SigF
   target_user = from_caller ? token->callee : token->caller;
 
   /* Only a party of the dialog may use its route: the request must come on that party's
-   * connection, or on a connection where that user has since registered. */
-  if (flow && flow->id != sender_id)
+   * connection, or on a connection where that user has since registered. An ACK whose
+   * connection cannot be found is dropped: it cannot be checked. */
+  if (flow == NULL)
+    {
+      if (!is_ack)
+        nta_incoming_treply (irq, 403, "Not a party of this dialog", TAG_END ());
+      return;
+    }
+  if (flow->id != sender_id)
     {
       gboolean ok = FALSE;
       for (guint i = 0; i < flow->bindings->len && !ok; i++)

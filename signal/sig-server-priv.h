@@ -35,6 +35,7 @@ struct _SigFlow
   tport_t *tp;
   char *addr;          /* peer address, for limits and throttling */
   char *peer;          /* "addr:port", for logs */
+  char *key;           /* numeric "host|port", key of flows_by_peer */
   gboolean authenticated;
   gboolean refused;    /* over the per-address limit: answered 503, closing */
   gboolean closed;
@@ -71,6 +72,7 @@ struct _SigServer
 
   GHashTable *flows;          /* tport_t* -> SigFlow* (owned) */
   GHashTable *flows_by_id;    /* guint64* -> SigFlow* */
+  GHashTable *flows_by_peer;  /* "host|port" -> SigFlow*, for ACKs that carry no transport */
   GHashTable *flows_per_addr; /* char* addr -> GUINT count */
   guint64 next_flow_id;
 

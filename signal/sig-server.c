@@ -259,6 +259,7 @@ sig_server_new (const SigConfig *config, GError **error)
   su_home_init (server->home);
   server->flows = sig_flows_table_new ();
   server->flows_by_id = g_hash_table_new (g_int64_hash, g_int64_equal);
+  server->flows_by_peer = g_hash_table_new (g_str_hash, g_str_equal);
   server->flows_per_addr = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   sig_registrar_start (server);
 
@@ -317,6 +318,7 @@ sig_server_free (SigServer *server)
     su_root_destroy (server->root);
   g_clear_pointer (&server->flows, g_hash_table_unref);
   g_clear_pointer (&server->flows_by_id, g_hash_table_unref);
+  g_clear_pointer (&server->flows_by_peer, g_hash_table_unref);
   g_clear_pointer (&server->flows_per_addr, g_hash_table_unref);
   g_clear_pointer (&server->nonces, sig_nonce_keeper_free);
   g_clear_pointer (&server->throttle, sig_throttle_free);

@@ -345,6 +345,44 @@ test_call_bye_from_callee (Fixture *f, gconstpointer data)
 }
 
 static void
+test_call_route_not_transferable (Fixture *f, gconstpointer data)
+{
+  g_autoptr (SigClient) a = sig_client_new (f->h, "alice", "alice-secret-1");
+  g_autoptr (SigClient) b = sig_client_new (f->h, "bob", "bob-secret-2");
+  g_autoptr (SigClient) c = sig_client_new (f->h, "carol", "carol-secret-3");
+  g_autoptr (GError) error = NULL;
+  g_autoptr (TuaCall) call = NULL;
+  g_autoptr (TuaMsg) inv = NULL, r200 = NULL, ack = NULL, r = NULL, stray = NULL;
+  g_autoptr (TuaRequest) bye = NULL, fake_ack = NULL;
+
+  sig_client_register (a, 600);
+  sig_client_register (b, 600);
+  sig_client_register (c, 600);
+  call = start_call (a, "bob");
+  inv = tua_ua_wait_request (b->ua, "INVITE", T, &error);
+  g_assert_no_error (error);
+  g_assert_true (tua_ua_respond (b->ua, inv, 200, "OK", SDP_ANSWER, &error));
+  r200 = tua_call_wait_final (call, T, &error);
+  g_assert_no_error (error);
+  g_assert_true (tua_call_ack (call, NULL, &error));
+  ack = tua_ua_wait_request (b->ua, "ACK", T, &error);
+  g_assert_no_error (error);
+
+  /* carol copies alice's dialog (Route with its token, tags, Call-ID) and sends on her own
+   * connection: the token names alice's connection, so the server refuses. */
+  bye = tua_call_new_request (call, "BYE");
+  g_assert_true (tua_ua_send (c->ua, bye, &error));
+  r = tua_ua_wait_final (c->ua, bye, T, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (r->status, ==, 403);
+  fake_ack = tua_call_new_request (call, "ACK");
+  g_assert_true (tua_ua_send (c->ua, fake_ack, &error));
+  stray = tua_ua_wait_request (b->ua, NULL, 1000, &error);
+  g_assert_null (stray);
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT);
+}
+
+static void
 test_call_cancel (Fixture *f, gconstpointer data)
 {
   g_autoptr (SigClient) a = sig_client_new (f->h, "alice", "alice-secret-1");
@@ -938,6 +976,7 @@ main (int argc, char **argv)
   ADD ("/signal/call/full", test_call_full, NULL);
   ADD ("/signal/call/bye-from-callee", test_call_bye_from_callee, NULL);
   ADD ("/signal/call/cancel", test_call_cancel, NULL);
+  ADD ("/signal/call/route-not-transferable", test_call_route_not_transferable, NULL);
   ADD ("/signal/call/fork", test_call_fork, NULL);
   ADD ("/signal/call/404-480", test_call_404_480, NULL);
   ADD ("/signal/call/connection-closed", test_call_connection_closed, NULL);
