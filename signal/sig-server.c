@@ -249,6 +249,18 @@ bind_listeners (SigServer *server, GError **error)
   return TRUE;
 }
 
+/* Sofia-SIP's own log lines (TLS errors from clients, start-up chatter) go to our log at debug
+ * level rather than straight to stderr. */
+static void
+sofia_logger (void *stream, char const *fmt, va_list ap)
+{
+  g_autofree char *text = g_strdup_vprintf (fmt, ap);
+
+  g_strchomp (text);
+  if (*text)
+    g_debug ("sofia: %s", text);
+}
+
 SigServer *
 sig_server_new (const SigConfig *config, GError **error)
 {
@@ -274,6 +286,7 @@ sig_server_new (const SigConfig *config, GError **error)
   server->throttle = sig_throttle_new (config->throttle_free_failures, 500,
                                        config->throttle_max_delay_s, 65536);
 
+  su_log_redirect (su_log_default, sofia_logger, NULL);
   server->root = su_glib_root_create (NULL);
   if (server->root == NULL)
     {
