@@ -293,6 +293,13 @@ sig_server_new (const SigConfig *config, GError **error)
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, "cannot create the Sofia root");
       return NULL;
     }
+  /* GLib blocks a source that cannot recurse while it dispatches: it takes every one of its
+   * descriptors out of the poll set and puts them back afterwards, and each of those changes
+   * writes the context's wakeup eventfd, so the next poll returns at once. Sofia's source
+   * holds one descriptor per connection, which made that about two extra system calls per
+   * request under load. Nothing in sotto-signald runs a nested main loop, so the source is
+   * never dispatched recursively. */
+  g_source_set_can_recurse (su_glib_root_gsource (server->root), TRUE);
   g_source_attach (su_glib_root_gsource (server->root), g_main_context_get_thread_default ());
   if (!bind_listeners (server, error))
     return NULL;
