@@ -57,7 +57,9 @@ static const KeySpec key_specs[] = {
   { "auth", "throttle-max-delay", KIND_UINT, FIELD (throttle_max_delay_s), 0, 86400 },
 };
 
-static const char *const known_groups[] = { "signald", "limits", "registrar", "auth" };
+static const char *const known_groups[] = { "signald", "limits", "registrar", "auth", NULL };
+/* Groups of the same file that other components read (turn-glue's tg-config). */
+static const char *const foreign_groups[] = { "turn", NULL };
 
 /* ---- Defaults ------------------------------------------------------------------------------ */
 
@@ -389,11 +391,13 @@ check_known (Parse *p, GError **error)
     {
       const Entry *e = &g_array_index (p->entries, Entry, i);
 
+      if (g_strv_contains (foreign_groups, e->group))
+        continue;
       if (!g_strv_contains (known_groups, e->group))
         return set_error (p, error, SIG_CONFIG_ERROR_UNKNOWN_KEY, line_of (p, e->group, NULL),
                           e->group, NULL,
-                          "unknown group (the groups are [signald], [limits], [registrar] "
-                          "and [auth])");
+                          "unknown group (the groups are [signald], [limits], [registrar], "
+                          "[auth] and [turn])");
       if (e->key != NULL && find_spec (e->group, e->key) == NULL)
         return set_error (p, error, SIG_CONFIG_ERROR_UNKNOWN_KEY, e->line, e->group, e->key,
                           "unknown key in this group");

@@ -6,3 +6,5 @@ include $(srcdir)/tests/certs.mk
 include $(srcdir)/tests/ua.mk
 include $(srcdir)/tests/signald.mk
 include $(srcdir)/tests/sofia.mk
+include $(srcdir)/tests/turn-core.mk
+include $(srcdir)/tests/turn-probe.mk

@@ -1,0 +1,1 @@
+# tests/turn-probe: STUN/TURN codec, sotto-turn run and check against coturn
