@@ -59,10 +59,26 @@ sig_digest_alg_hex_len (SigDigestAlg alg)
   return alg == SIG_DIGEST_ALG_MD5 ? 32 : 64;
 }
 
+/* Fetched from the provider once and kept for the life of the process: EVP_md5() and
+ * EVP_sha256() are legacy handles that OpenSSL 3 fetches again on every EVP_DigestInit.
+ * NULL (MD5 under a FIPS-only provider) is not kept, so it is asked again next time. */
 static const EVP_MD *
 alg_md (SigDigestAlg alg)
 {
-  return alg == SIG_DIGEST_ALG_MD5 ? EVP_md5 () : EVP_sha256 ();
+  static EVP_MD *fetched[SIG_DIGEST_ALG_LAST];
+  EVP_MD *md = g_atomic_pointer_get (&fetched[alg]);
+
+  if (md != NULL)
+    return md;
+  md = EVP_MD_fetch (NULL, alg == SIG_DIGEST_ALG_MD5 ? "MD5" : "SHA256", NULL);
+  if (md == NULL)
+    return NULL;
+  if (!g_atomic_pointer_compare_and_exchange (&fetched[alg], NULL, md))
+    {
+      EVP_MD_free (md); /* another thread was first */
+      md = g_atomic_pointer_get (&fetched[alg]);
+    }
+  return md;
 }
 
 void
@@ -405,7 +421,9 @@ hash_hex (SigDigestAlg alg, const char *data, gsize len)
   unsigned int md_len = 0;
   char *hex;
 
-  if (EVP_Digest (data, len, md, &md_len, alg_md (alg), NULL) != 1)
+  const EVP_MD *type = alg_md (alg);
+
+  if (type == NULL || EVP_Digest (data, len, md, &md_len, type, NULL) != 1)
     {
       g_warning ("OpenSSL cannot compute %s", sig_digest_alg_to_string (alg));
       return NULL;
