@@ -48,7 +48,10 @@ credentials_text (const msg_auth_t *au)
   GString *s = g_string_new (au->au_scheme);
 
   for (int i = 0; au->au_params && au->au_params[i]; i++)
-    g_string_append_printf (s, "%s%s", i ? ", " : " ", au->au_params[i]);
+    {
+      g_string_append (s, i ? ", " : " ");
+      g_string_append (s, au->au_params[i]);
+    }
   return g_string_free (s, FALSE);
 }
 
@@ -102,7 +105,7 @@ sig_auth_check (SigServer *server, nta_incoming_t *irq, const sip_t *sip, SigFlo
   const msg_auth_t *au = find_our_credentials (server, proxy ? sip->sip_proxy_authorization
                                                              : sip->sip_authorization);
   gint64 now = g_get_real_time () / G_USEC_PER_SEC;
-  g_autofree char *addr_key = g_strdup_printf ("addr:%s", flow ? flow->addr : "-");
+  g_autofree char *addr_key = g_strconcat ("addr:", flow ? flow->addr : "-", NULL);
   g_autofree char *user_key = NULL;
   g_autofree char *text = NULL;
   g_autoptr (SigDigestCredentials) creds = NULL;
@@ -132,7 +135,7 @@ sig_auth_check (SigServer *server, nta_incoming_t *irq, const sip_t *sip, SigFlo
       return FALSE;
     }
 
-  user_key = g_strdup_printf ("user:%s", creds->username);
+  user_key = g_strconcat ("user:", creds->username, NULL);
   if (throttled (server, irq, addr_key, user_key))
     return FALSE;
 
