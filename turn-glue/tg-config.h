@@ -31,7 +31,12 @@
  * lan-deployment = false
  * # TESTS ONLY: extra peer ranges the relay may reach (e.g. 127.0.0.1), ';'-separated
  * allow-peer =
+ * # certificate and key for TLS; defaults: <[signald] cert-dir>/server.pem and server.key
+ * cert-file = /etc/sotto/tls/server.pem
+ * key-file = /etc/sotto/tls/server.key
  *
+ * tls-443 moves the TLS listener to 443 instead of tls-port: coturn 4.6.1 serves one TLS port
+ * (its alt-tls-listening-port opens only with two listening addresses, for RFC 5780).
  * Errors name the origin, the line, the group and the key, like sig-config's. Groups other
  * than [turn] and [signald] are left to their owners. */
 #pragma once
@@ -84,5 +89,8 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (TgConfig, tg_config_free)
 TgConfig *tg_config_load_from_data (const char *data, gssize len, const char *origin,
                                     gboolean *has_turn, GError **error);
 TgConfig *tg_config_load_from_file (const char *path, gboolean *has_turn, GError **error);
+
+/* Checks an allow-peer entry: an IP address or "FIRST-LAST" of one family, FIRST <= LAST. */
+gboolean tg_config_parse_range (const char *text, GError **error);
 
 G_END_DECLS

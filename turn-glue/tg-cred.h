@@ -30,6 +30,15 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (TgSecrets, tg_secrets_free)
 guint tg_secrets_count (const TgSecrets *secrets);
 const char *tg_secrets_newest (const TgSecrets *secrets);
 
+/* Rotation support (sotto-turn rotate). An empty set (no secret yet); secret @index (0 is the
+ * newest); @secret put first, keeping at most @keep secrets (the oldest are dropped); the
+ * file text, newest first; a fresh secret: 32 random bytes, base64 (44 characters). */
+TgSecrets *tg_secrets_new (void);
+const char *tg_secrets_get (const TgSecrets *secrets, guint index);
+void tg_secrets_prepend (TgSecrets *secrets, const char *secret, guint keep);
+char *tg_secrets_to_data (const TgSecrets *secrets); /* free with sotto_util_secret_free */
+char *tg_secret_generate (GError **error);
+
 /* base64url(HMAC-SHA256(key=newest secret, "sotto-turn-id\0" user)) cut to 16 characters. */
 char *tg_cred_opaque_id (const TgSecrets *secrets, const char *user);
 
