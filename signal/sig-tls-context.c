@@ -10,7 +10,10 @@
  *  - the TLS 1.2 cipher list of the policy;
  *  - no session cache and no TLS 1.3 tickets: SIP clients keep one long-lived connection, and
  *    OpenSSL's server cache (20,480 sessions by default) grew the server by ~2 KiB per
- *    reconnecting client (tests/test-signald-memory).
+ *    reconnecting client (tests/test-signald-memory);
+ *  - SSL_MODE_RELEASE_BUFFERS: an idle connection gives its ~17 KiB read and write record
+ *    buffers back between messages, and a registrar's connections are idle almost always
+ *    (bench/sotto-sipload --case idle: PSS per registered connection, see bench/README.md).
  * tests/test-signald /signal/tls/ciphers fails without this file. */
 #define _GNU_SOURCE
 #include "config.h"
@@ -34,5 +37,6 @@ SSL_CTX_set_cipher_list (SSL_CTX *ctx, const char *str)
     return 0; /* cannot happen with libssl loaded; failing closed makes Sofia refuse TLS */
   SSL_CTX_set_session_cache_mode (ctx, SSL_SESS_CACHE_OFF);
   SSL_CTX_set_num_tickets (ctx, 0);
+  SSL_CTX_set_mode (ctx, SSL_MODE_RELEASE_BUFFERS);
   return real (ctx, SOTTO_TLS_CIPHERS_TLS12);
 }
