@@ -284,7 +284,7 @@ child_exited (GObject *source, GAsyncResult *res, gpointer data)
     g_warning ("coturn exited with status %d after %" G_GINT64_FORMAT " s; restarting in %u s",
                g_subprocess_get_exit_status (child), uptime_s, delay);
   set_state (run, RUN_STATE_BACKOFF);
-  run->restart_id = g_timeout_add_seconds (delay, restart_cb, run);
+  run->restart_id = g_timeout_add (delay * 1000, restart_cb, run);
 }
 
 /* In the child, between fork and exec: die with sotto-turn, even if it is SIGKILLed. */
@@ -322,7 +322,7 @@ start_child (Run *run)
       g_warning ("cannot start %s: %s; retrying in %u s", run->turnserver, error->message,
                  run->backoff_s);
       set_state (run, RUN_STATE_BACKOFF);
-      run->restart_id = g_timeout_add_seconds (run->backoff_s, restart_cb, run);
+      run->restart_id = g_timeout_add (run->backoff_s * 1000, restart_cb, run);
       run->backoff_s = MIN (run->backoff_s * 2, BACKOFF_MAX_S);
       return;
     }
