@@ -10,6 +10,7 @@ signal_sotto_signald_SOURCES = \
 	signal/sig-flows.c \
 	signal/sig-auth.c \
 	signal/sig-registrar.c \
-	signal/sig-proxy.c
-signal_sotto_signald_CFLAGS = $(AM_CFLAGS) $(SOFIA_CFLAGS) $(SQLITE_CFLAGS)
-signal_sotto_signald_LDADD = $(SIG_CORE_LIBS) -ldl
+	signal/sig-proxy.c \
+	signal/sig-turn.c
+signal_sotto_signald_CFLAGS = $(AM_CFLAGS) $(SOFIA_CFLAGS) $(SQLITE_CFLAGS) -I$(top_srcdir)/turn-glue
+signal_sotto_signald_LDADD = turn-glue/libturnglue.a $(SIG_CORE_LIBS) -ldl

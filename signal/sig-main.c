@@ -10,6 +10,7 @@
 
 #include "sig-config.h"
 #include "sig-server.h"
+#include "tg-config.h"
 #include "sotto-log.h"
 
 typedef struct
@@ -17,6 +18,7 @@ typedef struct
   GMainLoop *loop;
   SigServer *server;
   const char *config_path;
+  const TgConfig *turn; /* NULL without a [turn] group */
 } App;
 
 static void
@@ -52,8 +54,13 @@ on_reload (gpointer data)
       g_warning ("reload refused, keeping the running configuration: %s", error->message);
       return G_SOURCE_CONTINUE;
     }
-  /* Only the log level changes at run time; listeners and paths need a restart. */
+  /* Only the log level and the TURN secrets (after `sotto-turn rotate`) change at run time;
+   * listeners and paths need a restart. */
   sotto_log_set_level (fresh->log_level);
+  if (app->turn && !sig_server_set_turn (app->server, app->turn, &error))
+    g_warning ("keeping the TURN secrets loaded before: %s", error->message);
+  else if (app->turn)
+    g_info ("TURN secrets reloaded");
   g_info ("configuration reloaded (log level %s)", sotto_log_level_to_string (fresh->log_level));
   return G_SOURCE_CONTINUE;
 }
@@ -69,6 +76,8 @@ main (int argc, char **argv)
   g_autoptr (SigServer) server = NULL;
   g_autoptr (GMainLoop) loop = NULL;
   g_autoptr (GError) error = NULL;
+  g_autoptr (TgConfig) turn = NULL;
+  gboolean has_turn = FALSE;
   gboolean version = FALSE;
   App app = { 0 };
   GOptionEntry entries[] = {
@@ -132,8 +141,25 @@ main (int argc, char **argv)
       return 1;
     }
 
+  /* The [turn] group of the same file, if any: credentials for the relay in REGISTER 200s. */
+  if (config_path)
+    {
+      turn = tg_config_load_from_file (config_path, &has_turn, &error);
+      if (turn == NULL)
+        {
+          fprintf (stderr, "sotto-signald: %s\n", error->message);
+          return 1;
+        }
+      if (has_turn && !sig_server_set_turn (server, turn, &error))
+        {
+          fprintf (stderr, "sotto-signald: TURN credentials: %s\n", error->message);
+          return 1;
+        }
+    }
+
   app.loop = loop;
   app.server = server;
+  app.turn = has_turn ? turn : NULL;
   app.config_path = config_path;
   g_unix_signal_add (SIGTERM, on_quit, &app);
   g_unix_signal_add (SIGINT, on_quit, &app);

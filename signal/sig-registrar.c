@@ -9,7 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/crypto.h>
 #include <sofia-sip/msg_header.h>
+#include <sofia-sip/sip_tag.h>
 #include <sofia-sip/url.h>
 
 #include "sig-server-priv.h"
@@ -194,6 +196,15 @@ reply_ok (SigServer *server, nta_incoming_t *irq, const char *user)
       sip_add_make (msg, sip, sip_contact_class, c->str);
     }
   sip_add_make (msg, sip, sip_allow_class, SIG_ALLOW);
+  {
+    /* Only here: this REGISTER's credentials verified (issue 3, delivery). */
+    g_autofree char *turn = sig_turn_header (server, user);
+    if (turn)
+      {
+        sip_add_tl (msg, sip, SIPTAG_HEADER_STR (turn), TAG_END ());
+        OPENSSL_cleanse (turn, strlen (turn));
+      }
+  }
   nta_incoming_mreply (irq, msg);
 }
 

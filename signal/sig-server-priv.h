@@ -17,6 +17,8 @@
 #include "sig-nonce.h"
 #include "sig-server.h"
 #include "sig-throttle.h"
+#include "tg-config.h"
+#include "tg-cred.h"
 
 G_BEGIN_DECLS
 
@@ -79,6 +81,9 @@ struct _SigServer
   GHashTable *bindings; /* user -> GPtrArray of SigBinding* (owned) */
   guint sweep_id;
 
+  const TgConfig *turn;   /* NULL: no [turn] group, no TURN credentials */
+  TgSecrets *turn_secrets;
+
   char **listen_urls;
   char *rr_host; /* host:port for our Record-Route URI */
   gboolean shutting_down;
@@ -108,6 +113,9 @@ void sig_registrar_stop (SigServer *server);
 
 /* sig-proxy.c */
 void sig_proxy_handle (SigServer *server, nta_incoming_t *irq, const sip_t *sip, SigFlow *flow);
+
+/* sig-turn.c: the X-Sotto-Turn header line for @user, or NULL without TURN. Never log it. */
+char *sig_turn_header (SigServer *server, const char *user);
 
 /* sig-server.c */
 gboolean sig_server_is_local_domain (SigServer *server, const url_t *url);

@@ -306,6 +306,19 @@ sig_server_new (const SigConfig *config, GError **error)
   return g_steal_pointer (&server);
 }
 
+gboolean
+sig_server_set_turn (SigServer *server, const TgConfig *turn, GError **error)
+{
+  TgSecrets *secrets = tg_secrets_load (turn->secret_file, error);
+
+  if (secrets == NULL)
+    return FALSE;
+  g_clear_pointer (&server->turn_secrets, tg_secrets_free);
+  server->turn_secrets = secrets;
+  server->turn = turn;
+  return TRUE;
+}
+
 char **
 sig_server_listen_urls (SigServer *server)
 {
@@ -343,6 +356,7 @@ sig_server_free (SigServer *server)
   g_clear_pointer (&server->nonces, sig_nonce_keeper_free);
   g_clear_pointer (&server->throttle, sig_throttle_free);
   g_clear_pointer (&server->accounts, sig_accounts_close);
+  g_clear_pointer (&server->turn_secrets, tg_secrets_free);
   g_strfreev (server->listen_urls);
   g_free (server->rr_host);
   OPENSSL_cleanse (server->nonce_key, sizeof server->nonce_key);

@@ -4,6 +4,7 @@
 #include <glib.h>
 
 #include "sig-config.h"
+#include "tg-config.h"
 
 G_BEGIN_DECLS
 
@@ -15,6 +16,10 @@ typedef struct _SigServer SigServer;
 SigServer *sig_server_new (const SigConfig *config, GError **error);
 void sig_server_free (SigServer *server);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (SigServer, sig_server_free)
+
+/* Hands every successful REGISTER TURN credentials for @turn's relay, minted with the secrets
+ * in its secret file. @turn must outlive the server. Fails when the secret file is unusable. */
+gboolean sig_server_set_turn (SigServer *server, const TgConfig *turn, GError **error);
 
 /* The bound listeners as "sips:HOST:PORT" (port 0 in the config is replaced by the real one). */
 char **sig_server_listen_urls (SigServer *server);

@@ -22,3 +22,9 @@ TESTS += tests/test-signald-keepalive
 tests_test_signald_keepalive_SOURCES = tests/test-signald-keepalive.c
 tests_test_signald_keepalive_CFLAGS = $(AM_CFLAGS)
 tests_test_signald_keepalive_LDADD = tests/libsigharness.a tests/libtua.a $(SOTTO_COMMON_LIBS)
+
+check_PROGRAMS += tests/test-signald-turn
+TESTS += tests/test-signald-turn
+tests_test_signald_turn_SOURCES = tests/test-signald-turn.c
+tests_test_signald_turn_CFLAGS = $(AM_CFLAGS)
+tests_test_signald_turn_LDADD = tests/libsigharness.a tests/libtua.a $(SOTTO_COMMON_LIBS)
