@@ -12,7 +12,10 @@
 #include "sotto-tls.h"
 
 /* SSRF (CVE-2020-26262 class): a relay is a proxy inside our network, so every range that is
- * not the public internet is denied. coturn 4.6.1 takes ranges, not prefixes. */
+ * not the public internet is denied. coturn 4.6.1 takes ranges, not prefixes, and checks an
+ * IPv6 address against a range byte by byte (each byte between the bounds' bytes), which is
+ * right only for prefix-aligned ranges: keep every IPv6 range a whole prefix (or a per-byte
+ * box, as for ::/96 below). */
 const char *const tg_render_denied_ranges[] = {
   "0.0.0.0-0.255.255.255",             /* "this network" */
   "10.0.0.0-10.255.255.255",           /* RFC 1918 */
@@ -29,7 +32,13 @@ const char *const tg_render_denied_ranges[] = {
   "203.0.113.0-203.0.113.255",         /* TEST-NET-3 */
   "224.0.0.0-239.255.255.255",         /* multicast */
   "240.0.0.0-255.255.255.255",         /* reserved and broadcast */
-  "::-::ffff:ffff",                    /* unspecified, loopback, IPv4-compatible */
+  /* ::/96 (loopback, IPv4-compatible) in four pieces: coturn 4.6.1 reads a range starting at
+   * :: (or 0.0.0.0) as "no lower bound", which would match every IPv4 peer too; and it
+   * compares IPv6 addresses byte by byte, so each piece is a per-byte box. */
+  "::1-::ff",
+  "::100-::ffff",
+  "::1:0-::ff:ffff",
+  "::100:0-::ffff:ffff",
   "::ffff:0:0-::ffff:ffff:ffff",       /* IPv4-mapped: would reach any IPv4 range above */
   "64:ff9b::-64:ff9b::ffff:ffff",      /* NAT64 well-known prefix: embeds IPv4 */
   "64:ff9b:1::-64:ff9b:1:ffff:ffff:ffff:ffff:ffff", /* local-use NAT64 (RFC 8215) */
