@@ -26,5 +26,6 @@ tests_test_signald_keepalive_LDADD = tests/libsigharness.a tests/libtua.a $(SOTT
 check_PROGRAMS += tests/test-signald-turn
 TESTS += tests/test-signald-turn
 tests_test_signald_turn_SOURCES = tests/test-signald-turn.c
-tests_test_signald_turn_CFLAGS = $(AM_CFLAGS)
-tests_test_signald_turn_LDADD = tests/libsigharness.a tests/libtua.a $(SOTTO_COMMON_LIBS)
+tests_test_signald_turn_CFLAGS = $(AM_CFLAGS) -I$(top_srcdir)/turn-glue
+tests_test_signald_turn_LDADD = tests/libsigharness.a tests/libtua.a tests/libtgpcoturn.a \
+	$(TG_LIBS) $(SQLITE_LIBS)

@@ -10,6 +10,8 @@
 #include <openssl/hmac.h>
 
 #include "sig-harness.h"
+#include "tg-probe.h"
+#include "tgp-coturn.h"
 
 #define SECRET "test-shared-secret-0123456789abcdef"
 
@@ -135,10 +137,84 @@ test_turn_delivery (Fixture *f, gconstpointer data)
   }
 }
 
+/* The credentials of a REGISTER 200 allocate on a real coturn that shares the secret. */
+static void
+test_turn_allocates (void)
+{
+  g_autoptr (TgpCoturn) coturn = NULL;
+  g_autoptr (SigHarness) h = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autofree char *secret_file = NULL, *username = NULL, *password = NULL;
+  const char *header;
+
+  if (tgp_turnserver () == NULL)
+    {
+      g_test_skip ("coturn's turnserver is not installed (tools/install-deps installs it)");
+      return;
+    }
+  coturn = tgp_coturn_new ();
+  tgp_coturn_start (coturn);
+
+  h = sig_harness_new ();
+  secret_file = g_build_filename (h->dir, "turn-secrets", NULL);
+  g_assert_true (g_file_set_contents (secret_file, TGP_SECRET "\n", -1, &error));
+  g_assert_cmpint (chmod (secret_file, 0600), ==, 0);
+  g_string_append_printf (h->config_extra,
+                          "[turn]\nserver-name = localhost\nport = %u\ntls-port = %u\n"
+                          "min-port = 20000\nmax-port = 20999\nsecret-file = %s\n",
+                          coturn->port, coturn->tls_port, secret_file);
+  sig_harness_add_user (h, "alice", "alice-secret-1");
+  sig_harness_start (h);
+
+  {
+    g_autoptr (SigClient) a = sig_client_new (h, "alice", "alice-secret-1");
+    g_autoptr (TuaMsg) ok = tua_ua_register (a->ua, 600, &error);
+    g_assert_no_error (error);
+    g_assert_cmpuint (ok->status, ==, 200);
+    header = tua_msg_header (ok, "X-Sotto-Turn");
+    g_assert_nonnull (header);
+    username = param (header, "username");
+    password = param (header, "password");
+  }
+
+  for (TgProbeTransport t = 0; t < TG_PROBE_TRANSPORT_LAST; t++)
+    {
+      TgProbeTarget target = {
+        .transport = t,
+        .host = "127.0.0.1",
+        .port = t == TG_PROBE_TLS ? coturn->tls_port : coturn->port,
+        .ca_file = coturn->cafile,
+        .tls_name = "localhost",
+      };
+      gint64 deadline = g_get_monotonic_time () + 5 * G_USEC_PER_SEC;
+      g_autoptr (TgProbeTurn) turn
+          = tg_probe_turn_allocate (&target, username, password, deadline, &error);
+      g_assert_no_error (error);
+      g_assert_nonnull (turn);
+      g_test_message ("allocated over %s", tg_probe_transport_to_string (t));
+    }
+
+  /* A tampered credential does not. */
+  {
+    TgProbeTarget target = { .transport = TG_PROBE_UDP, .host = "127.0.0.1",
+                             .port = coturn->port };
+    gint64 deadline = g_get_monotonic_time () + 5 * G_USEC_PER_SEC;
+    g_autofree char *tampered = g_strdup (username);
+    g_autoptr (TgProbeTurn) turn = NULL;
+    tampered[0] = tampered[0] == '9' ? '8' : '9';
+    turn = tg_probe_turn_allocate (&target, tampered, password, deadline, &error);
+    g_assert_null (turn);
+    g_assert_error (error, TG_PROBE_STUN_ERROR, 401);
+  }
+  g_assert_cmpint (sig_harness_stop (h), ==, 0);
+  tgp_coturn_stop (coturn);
+}
+
 int
 main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
   g_test_add ("/signal/turn/delivery", Fixture, NULL, setup, test_turn_delivery, teardown);
+  g_test_add_func ("/signal/turn/allocates-on-coturn", test_turn_allocates);
   return g_test_run ();
 }
