@@ -148,3 +148,35 @@ sotto_util_secret_free (char *secret)
   OPENSSL_cleanse (secret, strlen (secret));
   g_free (secret);
 }
+
+gboolean
+sotto_util_is_dns_name (const char *name)
+{
+  gsize len = strlen (name);
+  const char *label = name;
+  gboolean last_all_digits = TRUE;
+
+  if (len == 0 || len > 253)
+    return FALSE;
+  while (TRUE)
+    {
+      const char *dot = strchr (label, '.');
+      gsize label_len = dot != NULL ? (gsize) (dot - label) : strlen (label);
+
+      if (label_len == 0 || label_len > 63 || label[0] == '-' || label[label_len - 1] == '-')
+        return FALSE;
+      last_all_digits = TRUE;
+      for (gsize i = 0; i < label_len; i++)
+        {
+          if (!g_ascii_isalnum (label[i]) && label[i] != '-')
+            return FALSE;
+          if (!g_ascii_isdigit (label[i]))
+            last_all_digits = FALSE;
+        }
+      if (dot == NULL)
+        break;
+      label = dot + 1;
+    }
+  /* A top-level label is never all digits: that is an IPv4 address, not a name. */
+  return !last_all_digits;
+}

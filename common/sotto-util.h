@@ -29,4 +29,8 @@ void sotto_util_secret_free (char *secret);
 typedef char SottoSecret;
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (SottoSecret, sotto_util_secret_free)
 
+/* A DNS host name: 1-253 characters, labels of 1-63 letters, digits and inner hyphens, and a
+ * last label that is not all digits (that would be an IPv4 address). No wildcards. */
+gboolean sotto_util_is_dns_name (const char *name);
+
 G_END_DECLS

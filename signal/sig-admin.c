@@ -13,6 +13,7 @@
 
 #include "sig-admin.h"
 #include "sotto-log.h"
+#include "sotto-util.h"
 
 static const SigAdminCommand commands[] = {
   { "add", "USER [--password-stdin]", "create an account", sig_admin_cmd_add },
@@ -138,7 +139,7 @@ main (int argc, char **argv)
     }
   if (domain != NULL)
     {
-      if (!sig_config_is_dns_name (domain))
+      if (!sotto_util_is_dns_name (domain))
         return sig_admin_usage ("--domain \"%s\" is not a DNS name", domain);
       g_free (admin.config->domain);
       admin.config->domain = g_steal_pointer (&domain);

@@ -8,6 +8,7 @@
 #define G_LOG_DOMAIN "sotto-signald"
 
 #include "sig-config.h"
+#include "sotto-util.h"
 
 #include <gio/gio.h>
 #include <stdarg.h>
@@ -109,38 +110,6 @@ sig_config_accounts_path (const SigConfig *config)
 /* ---- Names and addresses ------------------------------------------------------------------- */
 
 gboolean
-sig_config_is_dns_name (const char *name)
-{
-  gsize len = strlen (name);
-  const char *label = name;
-  gboolean last_all_digits = TRUE;
-
-  if (len == 0 || len > 253)
-    return FALSE;
-  while (TRUE)
-    {
-      const char *dot = strchr (label, '.');
-      gsize label_len = dot != NULL ? (gsize) (dot - label) : strlen (label);
-
-      if (label_len == 0 || label_len > 63 || label[0] == '-' || label[label_len - 1] == '-')
-        return FALSE;
-      last_all_digits = TRUE;
-      for (gsize i = 0; i < label_len; i++)
-        {
-          if (!g_ascii_isalnum (label[i]) && label[i] != '-')
-            return FALSE;
-          if (!g_ascii_isdigit (label[i]))
-            last_all_digits = FALSE;
-        }
-      if (dot == NULL)
-        break;
-      label = dot + 1;
-    }
-  /* A top-level label is never all digits: that is an IPv4 address, not a name. */
-  return !last_all_digits;
-}
-
-gboolean
 sig_config_parse_listen (const char *url, char **host_out, guint *port_out, GError **error)
 {
   g_autofree char *host = NULL;
@@ -213,7 +182,7 @@ sig_config_parse_listen (const char *url, char **host_out, guint *port_out, GErr
               return FALSE;
             }
         }
-      else if (!sig_config_is_dns_name (host))
+      else if (!sotto_util_is_dns_name (host))
         {
           g_set_error (error, SIG_CONFIG_ERROR, SIG_CONFIG_ERROR_BAD_VALUE,
                        "\"%s\": %s is neither an IP address nor a host name", url, host);
@@ -481,7 +450,7 @@ load_key (Parse *p, GKeyFile *kf, const KeySpec *spec, SigConfig *config, GError
   switch (spec->kind)
     {
     case KIND_DOMAIN:
-      if (!sig_config_is_dns_name (text))
+      if (!sotto_util_is_dns_name (text))
         return set_error (p, error, SIG_CONFIG_ERROR_BAD_VALUE, line, spec->group, spec->key,
                           "\"%s\" is not a DNS name (dot-separated labels of letters, digits "
                           "and '-', such as example.org or localhost)",

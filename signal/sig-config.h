@@ -79,8 +79,6 @@ SigConfig *sig_config_load_from_file (const char *path, GError **error);
  * writes the host (without brackets) and the port when the out-parameters are not NULL. */
 gboolean sig_config_parse_listen (const char *url, char **host, guint *port, GError **error);
 
-/* TRUE for a syntactically valid DNS name (such as "example.org" or "localhost"). */
-gboolean sig_config_is_dns_name (const char *name);
 
 /* accounts.db inside state_dir. */
 char *sig_config_accounts_path (const SigConfig *config);

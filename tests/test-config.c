@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "signal/sig-config.h"
+#include "sotto-util.h"
 
 /* ---- Defaults ------------------------------------------------------------------------------ */
 
@@ -411,17 +412,17 @@ test_dns_names (void)
   g_autofree char *ok_name = g_strconcat (ok_label, ".example", NULL);
   g_autofree char *bad_name = g_strconcat (long_label, ".example", NULL);
 
-  g_assert_true (sig_config_is_dns_name ("localhost"));
-  g_assert_true (sig_config_is_dns_name ("example.org"));
-  g_assert_true (sig_config_is_dns_name ("a-b.c0.example"));
-  g_assert_true (sig_config_is_dns_name (ok_name));
-  g_assert_false (sig_config_is_dns_name (bad_name));
-  g_assert_false (sig_config_is_dns_name (""));
-  g_assert_false (sig_config_is_dns_name ("example.org."));
-  g_assert_false (sig_config_is_dns_name (".example.org"));
-  g_assert_false (sig_config_is_dns_name ("a_b.example"));
-  g_assert_false (sig_config_is_dns_name ("example-.org"));
-  g_assert_false (sig_config_is_dns_name ("10.0.0.1"));
+  g_assert_true (sotto_util_is_dns_name ("localhost"));
+  g_assert_true (sotto_util_is_dns_name ("example.org"));
+  g_assert_true (sotto_util_is_dns_name ("a-b.c0.example"));
+  g_assert_true (sotto_util_is_dns_name (ok_name));
+  g_assert_false (sotto_util_is_dns_name (bad_name));
+  g_assert_false (sotto_util_is_dns_name (""));
+  g_assert_false (sotto_util_is_dns_name ("example.org."));
+  g_assert_false (sotto_util_is_dns_name (".example.org"));
+  g_assert_false (sotto_util_is_dns_name ("a_b.example"));
+  g_assert_false (sotto_util_is_dns_name ("example-.org"));
+  g_assert_false (sotto_util_is_dns_name ("10.0.0.1"));
 }
 
 int

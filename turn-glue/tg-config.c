@@ -9,6 +9,7 @@
 #define G_LOG_DOMAIN "sotto-turn"
 
 #include "tg-config.h"
+#include "sotto-util.h"
 
 #include <gio/gio.h>
 #include <stdarg.h>
@@ -211,37 +212,6 @@ has_control (const char *s)
   return FALSE;
 }
 
-static gboolean
-is_dns_name (const char *name)
-{
-  gsize len = strlen (name);
-  const char *label = name;
-  gboolean all_digits = TRUE;
-
-  if (len == 0 || len > 253)
-    return FALSE;
-  while (TRUE)
-    {
-      const char *dot = strchr (label, '.');
-      gsize n = dot != NULL ? (gsize) (dot - label) : strlen (label);
-
-      if (n == 0 || n > 63 || label[0] == '-' || label[n - 1] == '-')
-        return FALSE;
-      all_digits = TRUE;
-      for (gsize i = 0; i < n; i++)
-        {
-          if (!g_ascii_isalnum (label[i]) && label[i] != '-')
-            return FALSE;
-          if (!g_ascii_isdigit (label[i]))
-            all_digits = FALSE;
-        }
-      if (dot == NULL)
-        break;
-      label = dot + 1;
-    }
-  return !all_digits;
-}
-
 static GInetAddress *
 parse_ip (const char *text)
 {
@@ -317,7 +287,7 @@ load_key (Parse *p, GKeyFile *kf, const KeySpec *spec, guint line, TgConfig *c, 
     case KIND_NAME:
       {
         g_autoptr (GInetAddress) ip = parse_ip (text);
-        if (ip == NULL && !is_dns_name (text))
+        if (ip == NULL && !sotto_util_is_dns_name (text))
           return set_error (p, error, TG_CONFIG_ERROR_BAD_VALUE, line, spec->key,
                             "\"%s\" is neither a DNS name nor an IP address", text);
         break;
@@ -425,7 +395,7 @@ load_signald (Parse *p, GKeyFile *kf, TgConfig *c, char **cert_dir, GError **err
       if (text != NULL)
         g_strstrip (text);
       if (text == NULL || text[0] == '\0' || has_control (text)
-          || (i == 0 && !is_dns_name (text)))
+          || (i == 0 && !sotto_util_is_dns_name (text)))
         {
           g_set_error (error, TG_CONFIG_ERROR, TG_CONFIG_ERROR_BAD_VALUE,
                        "%s:%u: [signald] %s: not a usable value for the relay", p->origin, line,
