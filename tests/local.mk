@@ -8,3 +8,4 @@ include $(srcdir)/tests/signald.mk
 include $(srcdir)/tests/sofia.mk
 include $(srcdir)/tests/turn-core.mk
 include $(srcdir)/tests/turn-probe.mk
+include $(srcdir)/tests/client-agent-dtls.mk
