@@ -85,7 +85,7 @@ check_local (const CaSdpMedia *local, GError **error)
 /* Our audio m-line: codecs, DTLS, ICE (RFC 8839 §5), rtcp-mux. */
 static sdp_media_t *
 audio_media (su_home_t *home, sdp_session_t *s, const CaSdpMedia *local, const GArray *codecs,
-             CaSdpProfile profile, CaSdpSetup setup, CaSdpDirection dir)
+             CaSdpProfile profile, CaSdpSetup setup, CaSdpDirection dir, gboolean rtcp_mux)
 {
   static const int modes[] = { sdp_sendrecv, sdp_sendonly, sdp_recvonly, sdp_inactive };
   sdp_media_t *m = su_zalloc (home, sizeof *m);
@@ -118,7 +118,7 @@ audio_media (su_home_t *home, sdp_session_t *s, const CaSdpMedia *local, const G
       if (c->fmtp != NULL)
         add_attr_take (&a, "fmtp", g_strdup_printf ("%u %s", c->pt, c->fmtp));
     }
-  if (local->rtcp_mux)
+  if (rtcp_mux)
     add_attr (&a, "rtcp-mux", NULL);
   add_attr (&a, "setup", ca_sdp_setup_to_string (setup));
   fp = ca_sdp_media_fingerprint_string (local);
@@ -194,7 +194,8 @@ print (const CaSdpMedia *local, const CaSdpMedia *offer, const GArray *codecs,
   for (guint i = 0; i < n_lines; i++)
     {
       *mtail = i == audio_index
-                   ? audio_media (home, s, local, codecs, profile, setup, dir)
+                   ? audio_media (home, s, local, codecs, profile, setup, dir,
+                                  local->rtcp_mux && (offer == NULL || offer->rtcp_mux))
                    : rejected_media (home, s, g_ptr_array_index (offer->mlines, i));
       mtail = &(*mtail)->m_next;
     }

@@ -168,8 +168,10 @@ ca_sdp_candidate_parse (const char *text, CaSdpCandidate *out, GError **error)
   g_strchomp (copy); /* CR/LF or spaces at the end */
   if (strchr (copy, '\t') != NULL || strstr (copy, "  ") != NULL || *copy == ' ')
     return INVALID ("candidate: fields are separated by single spaces");
-  f = g_strsplit (copy, " ", 64);
+  f = g_strsplit (copy, " ", 41);
   n = g_strv_length (f);
+  if (n > 40)
+    return INVALID ("candidate: more than 40 fields");
   if (n < 8 || strcmp (f[6], "typ") != 0)
     return INVALID ("candidate: expected \"foundation component transport priority address "
                     "port typ type\"");

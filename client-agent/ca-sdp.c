@@ -202,22 +202,46 @@ classify (const char *encoding, gulong rate, const char *params)
   return -1;
 }
 
+/* The m= line's payload types. For RTP/AVP and RTP/SAVP Sofia keeps them only as rtpmaps (in
+ * m= order, static types filled in); for other profiles as text formats. */
 static gboolean
-read_codecs (const sdp_media_t *m, CaSdpMedia *out, GError **error)
+read_pts (const sdp_media_t *m, GArray *pts, GError **error)
 {
-  guint n_formats = 0;
-
   for (const sdp_list_t *l = m->m_format; l; l = l->l_next)
     {
-      g_auto (GStrv) parts = NULL;
-      const char *map, *fmtp;
       guint pt;
-      int kind = -1;
 
-      if (++n_formats > 64)
+      if (pts->len >= 64)
         return FAIL (CA_SDP_ERROR_TOO_LARGE, "more than 64 payload types");
       if (!read_pt (l->l_text, &pt))
         return FAIL (CA_SDP_ERROR_MALFORMED, "m=: bad payload type \"%s\"", l->l_text);
+      g_array_append_val (pts, pt);
+    }
+  for (const sdp_rtpmap_t *r = m->m_format ? NULL : m->m_rtpmaps; r; r = r->rm_next)
+    {
+      guint pt = r->rm_pt;
+
+      if (pts->len >= 64)
+        return FAIL (CA_SDP_ERROR_TOO_LARGE, "more than 64 payload types");
+      g_array_append_val (pts, pt);
+    }
+  return TRUE;
+}
+
+static gboolean
+read_codecs (const sdp_media_t *m, CaSdpMedia *out, GError **error)
+{
+  g_autoptr (GArray) pts = g_array_new (FALSE, FALSE, sizeof (guint));
+
+  if (!read_pts (m, pts, error))
+    return FALSE;
+  for (guint i = 0; i < pts->len; i++)
+    {
+      g_auto (GStrv) parts = NULL;
+      const char *map, *fmtp;
+      guint pt = g_array_index (pts, guint, i);
+      int kind = -1;
+
       fmtp = find_pt_attr (m, "fmtp", pt);
       for (const sdp_rtpmap_t *r = m->m_rtpmaps; r && kind < 0; r = r->rm_next)
         if (r->rm_pt == pt && r->rm_encoding != NULL)

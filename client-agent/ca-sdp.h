@@ -199,7 +199,8 @@ char *ca_sdp_build_offer (const CaSdpMedia *local, GError **error);
 
 /* Our answer to @offer (from ca_sdp_parse). @local carries our ICE, fingerprint, setup (active
  * or passive; never actpass) and the codecs we accept; the answer keeps the offer's payload
- * types and order for the common ones. Other m-lines of the offer are rejected with port 0. */
+ * types and order for the common ones, and a=rtcp-mux only when both want it (RFC 5761 §5.1.1).
+ * Other m-lines of the offer are rejected with port 0. */
 char *ca_sdp_build_answer (const CaSdpMedia *local, const CaSdpMedia *offer, GError **error);
 
 /* The a=setup an answerer takes (RFC 5763 §5): active to actpass or passive, passive to active. */

@@ -9,3 +9,4 @@ include $(srcdir)/tests/sofia.mk
 include $(srcdir)/tests/turn-core.mk
 include $(srcdir)/tests/turn-probe.mk
 include $(srcdir)/tests/client-agent-dtls.mk
+include $(srcdir)/tests/client-agent.mk
