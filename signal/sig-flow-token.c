@@ -28,7 +28,9 @@ static gboolean
 token_mac (const guint8 *key, gsize key_len, const guint8 *data, gsize len, const char *ftag,
            guint8 out[MAC_LEN])
 {
-  g_autoptr (EVP_MAC) mac = EVP_MAC_fetch (NULL, "HMAC", NULL);
+  /* Fetched once: an OpenSSL 3 fetch per call was ~6 % of a proxied call's instructions. It
+   * stays for the life of the process (one loop thread, no teardown needed). */
+  static EVP_MAC *mac;
   g_autoptr (EVP_MAC_CTX) ctx = NULL;
   OSSL_PARAM params[] = {
     OSSL_PARAM_construct_utf8_string (OSSL_MAC_PARAM_DIGEST, (char *) "SHA256", 0),
@@ -37,6 +39,8 @@ token_mac (const guint8 *key, gsize key_len, const guint8 *data, gsize len, cons
   guint8 full[EVP_MAX_MD_SIZE];
   size_t full_len = 0;
 
+  if (mac == NULL)
+    mac = EVP_MAC_fetch (NULL, "HMAC", NULL);
   if (mac == NULL || (ctx = EVP_MAC_CTX_new (mac)) == NULL)
     return FALSE;
   if (!EVP_MAC_init (ctx, key, key_len, params) || !EVP_MAC_update (ctx, data, len)
