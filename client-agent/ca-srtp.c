@@ -83,24 +83,22 @@ ca_srtp_profile_material_len (CaSrtpProfile profile)
   return 2 * (ca_srtp_profile_key_len (profile) + ca_srtp_profile_salt_len (profile));
 }
 
-static gboolean
-srtp_library_init (GError **error)
+/* libsrtp's crypto kernel is process-wide, and a second srtp_init() (from GStreamer's srtp
+ * elements, say) fails with bad_param although the kernel works. So a failure here is only
+ * logged: srtp_create() reports a kernel that really is unusable. */
+static void
+srtp_library_init (void)
 {
   static gsize done;
-  static srtp_err_status_t status;
 
   if (g_once_init_enter (&done))
     {
-      status = srtp_init ();
+      srtp_err_status_t status = srtp_init ();
+
+      if (status != srtp_err_status_ok)
+        g_debug ("srtp_init: status %d (initialised elsewhere in this process?)", status);
       g_once_init_leave (&done, 1);
     }
-  if (status != srtp_err_status_ok)
-    {
-      g_set_error (error, CA_SRTP_ERROR, CA_SRTP_ERROR_INIT, "libsrtp failed to initialise (%d)",
-                   status);
-      return FALSE;
-    }
-  return TRUE;
 }
 
 /* One direction: key || salt, as libsrtp wants it, in a buffer wiped before returning. */
@@ -153,8 +151,7 @@ ca_srtp_new (CaSrtpProfile profile, gboolean is_dtls_client, const guint8 *mater
   g_return_val_if_fail (material != NULL, NULL);
   g_return_val_if_fail (material_len == ca_srtp_profile_material_len (profile), NULL);
 
-  if (!srtp_library_init (error))
-    return NULL;
+  srtp_library_init ();
 
   /* RFC 5764 §4.2: client_write_SRTP_master_key | server_write_SRTP_master_key |
    * client_write_SRTP_master_salt | server_write_SRTP_master_salt. */
