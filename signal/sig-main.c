@@ -5,6 +5,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 #include <glib-unix.h>
 
@@ -34,7 +35,12 @@ on_quit (gpointer data)
   App *app = data;
 
   g_info ("shutting down");
-  sig_server_shutdown (app->server);
+  if (!sig_server_shutdown (app->server))
+    {
+      fflush (stdout);
+      fflush (stderr);
+      _exit (0);
+    }
   g_main_loop_quit (app->loop);
   return G_SOURCE_CONTINUE;
 }
