@@ -310,6 +310,67 @@ read_media (const sdp_media_t *m, CaSdpMedia *out, GError **error)
   return read_codecs (m, out, error);
 }
 
+/* RFC 4566 §9 token; Sofia's is the same set. */
+static gboolean
+is_token_char (guchar c)
+{
+  return c == 0x21 || (c >= 0x23 && c <= 0x27) || c == 0x2a || c == 0x2b || c == 0x2d
+         || c == 0x2e || (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5a)
+         || (c >= 0x5e && c <= 0x7e);
+}
+
+/* One field of "m=<media> <port>[/<n>] <proto> <fmt> ..." (RFC 4566 §5.14); proto is
+ * token *("/" token), port is digits with an optional "/digits". */
+static gboolean
+mline_field_ok (const char *f, gsize n, guint field)
+{
+  gboolean need = TRUE; /* a token or digit run must come next */
+
+  for (gsize i = 0; i < n; i++)
+    {
+      guchar c = (guchar) f[i];
+
+      if (c == '/' && (field == 1 || field == 2) && !need)
+        need = TRUE;
+      else if (field == 1 ? g_ascii_isdigit (c) : is_token_char (c))
+        need = FALSE;
+      else
+        return FALSE;
+    }
+  return !need;
+}
+
+/* Sofia-SIP 1.12.11's sdp_parse() never advances on an m= format that starts with a non-token
+ * byte ("m=audio 9 UDP/TLS/RTP/SAVP 0 ;") and appends list items until memory runs out
+ * (19 GB seen here). So every m= line is checked against RFC 4566 before Sofia sees it. */
+static gboolean
+guard_media_lines (const char *text, gsize len, GError **error)
+{
+  const char *end = text + len;
+
+  /* Sofia ends a line at CR, LF or CRLF: so do we. */
+  for (const char *line = text; line < end;)
+    {
+      const char *stop = line;
+      guint field = 0;
+
+      while (stop < end && *stop != '\r' && *stop != '\n')
+        stop++;
+      if (stop - line >= 2 && line[0] == 'm' && line[1] == '=')
+        for (const char *p = line + 2; p < stop; field++)
+          {
+            const char *sp = memchr (p, ' ', (gsize) (stop - p));
+            const char *fend = sp ? sp : stop;
+
+            if (!mline_field_ok (p, (gsize) (fend - p), field))
+              return FAIL (CA_SDP_ERROR_MALFORMED, "m= line: bad field %u", field + 1);
+            p = sp ? sp + 1 : stop;
+          }
+      line = stop + 1;
+    }
+  return TRUE;
+}
+
 gboolean
 ca_sdp_parse (const char *text, gsize len, CaSdpMedia **out, GError **error)
 {
@@ -329,6 +390,8 @@ ca_sdp_parse (const char *text, gsize len, CaSdpMedia **out, GError **error)
   if (len == 0 || memchr (text, '\0', len) != NULL)
     return FAIL (CA_SDP_ERROR_MALFORMED, "empty SDP, or a NUL byte in it");
 
+  if (!guard_media_lines (text, len, error))
+    return FALSE;
   /* A NULL home makes the parser own its memory; freeing the parser frees everything. */
   parser = sdp_parse (NULL, text, (issize_t) len, sdp_f_strict);
   session = parser ? sdp_session (parser) : NULL;

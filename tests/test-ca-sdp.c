@@ -392,6 +392,11 @@ static const Edit edits[] = {
   { "a=rtpmap:111 opus/48000/2", "a=rtpmap:111 opus", CA_SDP_ERROR_MALFORMED, 400 },
   { "111 0\r\n", "111 x\r\n", CA_SDP_ERROR_MALFORMED, 400 },
   { "111 0\r\n", "111 128\r\n", CA_SDP_ERROR_MALFORMED, 400 },
+  /* Sofia-SIP loops on these until memory runs out: refused before it sees them */
+  { "111 0\r\n", "111 0 ;\r\n", CA_SDP_ERROR_MALFORMED, 400 },
+  { "UDP/TLS/RTP/SAVP", "UDP/TLS/RT\xab/SAVP", CA_SDP_ERROR_MALFORMED, 400 },
+  { "5000 UDP/TLS/RTP/SAVP 111 0", "5hijk /48000host", CA_SDP_ERROR_MALFORMED, 400 },
+  { "a=rtcp-mux\r\n", "a=rtcp-mux\rm=audio 9 X\xd0/Y 0\r\n", CA_SDP_ERROR_MALFORMED, 400 },
   { "m=audio 5000", "m=video 5000", CA_SDP_ERROR_NO_AUDIO, 488 },
   { "m=audio 5000", "m=audio 0", CA_SDP_ERROR_NO_AUDIO, 488 },
   { "UDP/TLS/RTP/SAVP", "TCP/TLS/RTP/SAVP", CA_SDP_ERROR_NO_AUDIO, 488 },
