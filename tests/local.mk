@@ -1,5 +1,6 @@
 # tests/: GTest unit tests and integration tests that start the real programs.
 # Each group keeps its own fragment.
+include $(srcdir)/tests/sotto-test.mk
 include $(srcdir)/tests/unit-auth.mk
 include $(srcdir)/tests/unit-store.mk
 include $(srcdir)/tests/certs.mk

@@ -2,9 +2,9 @@
 #include "config.h"
 
 #include "sig-harness.h"
+#include "sotto-test.h"
 
 #include <signal.h>
-#include <sys/prctl.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -22,13 +22,6 @@ sig_harness_log (SigHarness *h)
   if (!g_file_get_contents (h->log_path, &text, NULL, NULL))
     return g_strdup ("");
   return text;
-}
-
-char *
-sig_harness_program (const char *relative)
-{
-  const char *dir = g_getenv ("SOTTO_BUILDDIR");
-  return g_build_filename (dir ? dir : SOTTO_BUILDDIR, relative, NULL);
 }
 
 static void
@@ -58,7 +51,7 @@ sig_harness_new (void)
 {
   SigHarness *h = g_new0 (SigHarness, 1);
   g_autoptr (GError) error = NULL;
-  g_autofree char *certs = sig_harness_program ("certs/sotto-certs");
+  g_autofree char *certs = sotto_test_program ("certs/sotto-certs");
   g_autofree char *err = NULL;
   int status;
 
@@ -83,7 +76,7 @@ int
 sig_harness_admin (SigHarness *h, const char *const *argv, const char *stdin_text, char **out,
                    char **err)
 {
-  g_autofree char *admin = sig_harness_program ("signal/sotto-admin");
+  g_autofree char *admin = sotto_test_program ("signal/sotto-admin");
   g_autoptr (GPtrArray) args = g_ptr_array_new ();
   int status;
 
@@ -154,17 +147,10 @@ wait_ready (SigHarness *h)
     }
 }
 
-/* A test that aborts must not leave its server behind. */
-static void
-die_with_parent (gpointer data)
-{
-  prctl (PR_SET_PDEATHSIG, SIGKILL);
-}
-
 void
 sig_harness_start (SigHarness *h)
 {
-  g_autofree char *prog = sig_harness_program ("signal/sotto-signald");
+  g_autofree char *prog = sotto_test_program ("signal/sotto-signald");
   g_autoptr (GError) error = NULL;
   g_autofree char *conf = g_strdup_printf (
       "[signald]\n"
@@ -183,7 +169,8 @@ sig_harness_start (SigHarness *h)
   {
     g_autoptr (GSubprocessLauncher) launcher
         = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE);
-    g_subprocess_launcher_set_child_setup (launcher, die_with_parent, NULL, NULL);
+    /* A test that aborts must not leave its server behind. */
+    g_subprocess_launcher_set_child_setup (launcher, sotto_test_die_with_parent, NULL, NULL);
     /* The server's log goes to a file the tests can search (appended across restarts). */
     g_subprocess_launcher_set_stderr_file_path (launcher, h->log_path);
     g_test_message ("sotto-signald log: %s", h->log_path);
@@ -235,27 +222,6 @@ sig_harness_kill9 (SigHarness *h)
   wait_exit (h, 10);
 }
 
-static void
-remove_tree (const char *path)
-{
-  GDir *d = g_dir_open (path, 0, NULL);
-  const char *name;
-
-  if (d)
-    {
-      while ((name = g_dir_read_name (d)) != NULL)
-        {
-          g_autofree char *child = g_build_filename (path, name, NULL);
-          if (g_file_test (child, G_FILE_TEST_IS_DIR) && !g_file_test (child, G_FILE_TEST_IS_SYMLINK))
-            remove_tree (child);
-          else
-            g_unlink (child);
-        }
-      g_dir_close (d);
-    }
-  g_rmdir (path);
-}
-
 void
 sig_harness_free (SigHarness *h)
 {
@@ -273,7 +239,7 @@ sig_harness_free (SigHarness *h)
       if (g_file_get_contents (h->log_path, &log, NULL, NULL))
         g_printerr ("---- sotto-signald log ----\n%s----\n", log);
     }
-  remove_tree (h->dir);
+  sotto_test_remove_tree (h->dir);
   g_free (h->log_path);
   g_free (h->dir);
   g_free (h->cert_dir);

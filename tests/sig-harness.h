@@ -25,9 +25,6 @@ typedef struct
   GPid pid;
 } SigHarness;
 
-/* Path of a built program, from SOTTO_BUILDDIR (set by make check). */
-char *sig_harness_program (const char *relative);
-
 /* Temporary folder with certificates for "localhost" (sotto-certs init). */
 SigHarness *sig_harness_new (void);
 void sig_harness_free (SigHarness *h);

@@ -17,11 +17,9 @@
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
-#ifdef __linux__
-#include <sys/prctl.h>
-#endif
 
 #include "signal/sig-accounts.h"
+#include "sotto-test.h"
 
 #define REALM "crash.example"
 #define ROUNDS 20
@@ -74,26 +72,6 @@ password_for (char *buf, gsize size, guint64 index)
 }
 
 static void
-remove_tree (const char *path)
-{
-  GDir *dir = g_dir_open (path, 0, NULL);
-
-  if (dir != NULL)
-    {
-      const char *name;
-      while ((name = g_dir_read_name (dir)) != NULL)
-        {
-          g_autofree char *child = g_build_filename (path, name, NULL);
-          remove_tree (child);
-        }
-      g_dir_close (dir);
-      g_rmdir (path);
-    }
-  else
-    g_unlink (path);
-}
-
-static void
 assert_integrity (const char *path)
 {
   sqlite3 *db = NULL;
@@ -129,9 +107,7 @@ child_main (const char *path, int fd, Mode mode, guint64 start)
   gint64 deadline = g_get_monotonic_time () + 20 * G_USEC_PER_SEC;
   char line[512];
 
-#ifdef __linux__
-  prctl (PR_SET_PDEATHSIG, SIGKILL);
-#endif
+  sotto_test_die_with_parent (NULL);
   accounts = sig_accounts_open (path, 5000, &error);
   if (accounts == NULL)
     {
@@ -268,7 +244,7 @@ fixture_setup (Fixture *f, gconstpointer data)
 static void
 fixture_teardown (Fixture *f, gconstpointer data)
 {
-  remove_tree (f->dir);
+  sotto_test_remove_tree (f->dir);
   g_free (f->dir);
   g_free (f->path);
 }

@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 
 #include "signal/sig-accounts.h"
+#include "sotto-test.h"
 
 #define REALM "example.org"
 
@@ -39,26 +40,6 @@ assert_ha1s (const SigAccount *account, const char *realm, const char *password)
   g_assert_cmpstr (account->ha1_md5, ==, md5);
 }
 
-static void
-remove_tree (const char *path)
-{
-  GDir *dir = g_dir_open (path, 0, NULL);
-
-  if (dir != NULL)
-    {
-      const char *name;
-      while ((name = g_dir_read_name (dir)) != NULL)
-        {
-          g_autofree char *child = g_build_filename (path, name, NULL);
-          remove_tree (child);
-        }
-      g_dir_close (dir);
-      g_rmdir (path);
-    }
-  else
-    g_unlink (path);
-}
-
 typedef struct
 {
   char *dir;     /* a fresh temporary folder */
@@ -83,7 +64,7 @@ static void
 fixture_teardown (Fixture *f, gconstpointer data)
 {
   g_clear_pointer (&f->accounts, sig_accounts_close);
-  remove_tree (f->dir);
+  sotto_test_remove_tree (f->dir);
   g_free (f->dir);
   g_free (f->db_path);
 }
@@ -392,7 +373,7 @@ test_file_modes (Fixture *f, gconstpointer data)
 
   /* A permissive umask must not make the files readable by others. */
   g_clear_pointer (&f->accounts, sig_accounts_close);
-  remove_tree (state);
+  sotto_test_remove_tree (state);
   f->accounts = sig_accounts_open (f->db_path, 1000, &error);
   umask (old);
   g_assert_no_error (error);
@@ -575,7 +556,7 @@ test_not_a_database (void)
   g_assert_null (accounts);
   g_assert_error (error, SIG_ACCOUNTS_ERROR, SIG_ACCOUNTS_ERROR_DB);
   g_assert_nonnull (strstr (error->message, path));
-  remove_tree (dir);
+  sotto_test_remove_tree (dir);
 }
 
 /* ---- Generated passwords ------------------------------------------------------------------- */

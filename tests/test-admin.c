@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "signal/sig-accounts.h"
+#include "sotto-test.h"
 
 #define DOMAIN "example.org"
 #define RUN_TIMEOUT_S 30
@@ -28,26 +29,6 @@ expected_ha1 (const EVP_MD *md, const char *user, const char *realm, const char 
   return g_string_free (hex, FALSE);
 }
 
-static void
-remove_tree (const char *path)
-{
-  GDir *dir = g_dir_open (path, 0, NULL);
-
-  if (dir != NULL)
-    {
-      const char *name;
-      while ((name = g_dir_read_name (dir)) != NULL)
-        {
-          g_autofree char *child = g_build_filename (path, name, NULL);
-          remove_tree (child);
-        }
-      g_dir_close (dir);
-      g_rmdir (path);
-    }
-  else
-    g_unlink (path);
-}
-
 typedef struct
 {
   char *dir;
@@ -59,11 +40,7 @@ typedef struct
 static void
 fixture_setup (Fixture *f, gconstpointer data)
 {
-  const char *builddir = g_getenv ("SOTTO_BUILDDIR");
-
-  if (builddir == NULL)
-    builddir = SOTTO_BUILDDIR;
-  f->admin = g_build_filename (builddir, "signal", "sotto-admin", NULL);
+  f->admin = sotto_test_program ("signal/sotto-admin");
   f->dir = g_dir_make_tmp ("sotto-admin-XXXXXX", NULL);
   g_assert_nonnull (f->dir);
   f->state_dir = g_build_filename (f->dir, "state", NULL);
@@ -75,7 +52,7 @@ fixture_setup (Fixture *f, gconstpointer data)
 static void
 fixture_teardown (Fixture *f, gconstpointer data)
 {
-  remove_tree (f->dir);
+  sotto_test_remove_tree (f->dir);
   g_free (f->dir);
   g_free (f->state_dir);
   g_free (f->db_path);

@@ -18,6 +18,7 @@
 #include <openssl/x509v3.h>
 
 #include "sotto-tls.h"
+#include "sotto-test.h"
 
 #define RUN_TIMEOUT_S 60
 #define HANDSHAKE_TIMEOUT_US (10 * G_USEC_PER_SEC)
@@ -34,23 +35,6 @@ typedef struct
   char *err;
 } Fixture;
 
-
-static void
-remove_tree (const char *path)
-{
-  g_autoptr (GDir) dir = g_dir_open (path, 0, NULL);
-  const char *name;
-
-  while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
-    {
-      g_autofree char *child = g_build_filename (path, name, NULL);
-      if (g_file_test (child, G_FILE_TEST_IS_DIR) && !g_file_test (child, G_FILE_TEST_IS_SYMLINK))
-        remove_tree (child);
-      else
-        g_unlink (child);
-    }
-  g_rmdir (path);
-}
 
 #define path_in(dir, name) g_build_filename ((dir), (name), NULL)
 
@@ -197,9 +181,7 @@ on_deadline (gpointer user_data)
 static int
 run_certs (Fixture *f, const char *const *args)
 {
-  const char *builddir = g_getenv ("SOTTO_BUILDDIR");
-  g_autofree char *program = g_build_filename (builddir ? builddir : SOTTO_BUILDDIR, "certs",
-                                               "sotto-certs", NULL);
+  g_autofree char *program = sotto_test_program ("certs/sotto-certs");
   g_autoptr (GPtrArray) argv = g_ptr_array_new ();
   g_autoptr (GMainContext) context = g_main_context_new ();
   g_autoptr (GSubprocess) proc = NULL;
@@ -345,7 +327,7 @@ fixture_setup (Fixture *f, gconstpointer data)
 static void
 fixture_teardown (Fixture *f, gconstpointer data)
 {
-  remove_tree (f->tmp);
+  sotto_test_remove_tree (f->tmp);
   g_free (f->tmp);
   g_free (f->dir);
   g_free (f->out);

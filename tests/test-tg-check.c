@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "tgp-coturn.h"
+#include "sotto-test.h"
 
 /* Peers a production relay refuses (what tg-render writes). */
 #define DENY_PRIVATE "denied-peer-ip=10.0.0.0-10.255.255.255\n"
@@ -45,7 +46,7 @@ static int
 check (Fixture *f, guint port, guint tls_port, const char *password, const char *const *extra,
        char **out)
 {
-  g_autofree char *prog = tgp_program ("turn-glue/sotto-turn");
+  g_autofree char *prog = sotto_test_program ("turn-glue/sotto-turn");
   g_autofree char *port_s = g_strdup_printf ("%u", port);
   g_autofree char *tls_s = g_strdup_printf ("%u", tls_port);
   g_autofree char *err = NULL;
@@ -207,7 +208,7 @@ test_private_peer_accepted (Fixture *f, gconstpointer data)
 static void
 test_usage (void)
 {
-  g_autofree char *prog = tgp_program ("turn-glue/sotto-turn");
+  g_autofree char *prog = sotto_test_program ("turn-glue/sotto-turn");
   const char *argv[] = { prog, "check", "--user", "u", NULL };
   g_autofree char *err = NULL;
 

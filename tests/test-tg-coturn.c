@@ -15,13 +15,13 @@
 #include <signal.h>
 #include <sqlite3.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "turn-glue/tg-cred.h"
 #include "turn-glue/tg-render.h"
+#include "sotto-test.h"
 
 #define RUN_TIMEOUT_S 20
 #define READY_TIMEOUT_S 10
@@ -40,13 +40,6 @@ typedef struct
 } Fixture;
 
 /* ---- Programs ------------------------------------------------------------------------------ */
-
-static char *
-built (const char *dir, const char *name)
-{
-  const char *builddir = g_getenv ("SOTTO_BUILDDIR");
-  return g_build_filename (builddir != NULL ? builddir : SOTTO_BUILDDIR, dir, name, NULL);
-}
 
 typedef struct
 {
@@ -72,13 +65,6 @@ on_deadline (gpointer data)
   return G_SOURCE_REMOVE;
 }
 
-static void
-child_setup (gpointer data)
-{
-  /* An aborted test must never leave a relay running. */
-  prctl (PR_SET_PDEATHSIG, SIGKILL);
-}
-
 /* Runs @argv with stdout and stderr merged into *out; returns the exit status, -1 when it had
  * to be killed at the deadline. */
 static int
@@ -95,7 +81,7 @@ run (const char *const *argv, char **out)
   gboolean timed_out = FALSE;
   gint64 start = g_get_monotonic_time ();
 
-  g_subprocess_launcher_set_child_setup (launcher, child_setup, NULL, NULL);
+  g_subprocess_launcher_set_child_setup (launcher, sotto_test_die_with_parent, NULL, NULL);
   g_main_context_push_thread_default (context);
   proc = g_subprocess_launcher_spawnv (launcher, argv, &error);
   g_assert_no_error (error);
@@ -126,7 +112,7 @@ run (const char *const *argv, char **out)
 static int
 sotto_turn (Fixture *f, char **out, const char *cmd, const char *arg)
 {
-  g_autofree char *prog = built ("turn-glue", "sotto-turn");
+  g_autofree char *prog = sotto_test_program ("turn-glue/sotto-turn");
   return arg != NULL ? RUN (out, prog, cmd, "--config", f->conf, arg)
                      : RUN (out, prog, cmd, "--config", f->conf);
 }
@@ -235,7 +221,7 @@ spawn (const char *const *argv, const char *log_path)
 
   if (log_path != NULL)
     g_subprocess_launcher_set_stdout_file_path (launcher, log_path);
-  g_subprocess_launcher_set_child_setup (launcher, child_setup, NULL, NULL);
+  g_subprocess_launcher_set_child_setup (launcher, sotto_test_die_with_parent, NULL, NULL);
   proc = g_subprocess_launcher_spawnv (launcher, argv, &error);
   g_assert_no_error (error);
   return proc;
@@ -342,7 +328,7 @@ static void
 fixture_set_up (Fixture *f, gconstpointer data)
 {
   g_autoptr (GError) error = NULL;
-  g_autofree char *certs = built ("certs", "sotto-certs");
+  g_autofree char *certs = sotto_test_program ("certs/sotto-certs");
 
   f->tmp = g_dir_make_tmp ("tg-coturn-XXXXXX", &error);
   g_assert_no_error (error);
@@ -359,26 +345,6 @@ fixture_set_up (Fixture *f, gconstpointer data)
 }
 
 static void
-remove_tree (const char *path)
-{
-  GDir *dir = g_dir_open (path, 0, NULL);
-  const char *name;
-
-  if (dir != NULL)
-    {
-      while ((name = g_dir_read_name (dir)) != NULL)
-        {
-          g_autofree char *child = g_build_filename (path, name, NULL);
-          remove_tree (child);
-        }
-      g_dir_close (dir);
-      g_rmdir (path);
-    }
-  else
-    g_unlink (path);
-}
-
-static void
 fixture_tear_down (Fixture *f, gconstpointer data)
 {
   if (f->coturn != NULL)
@@ -389,7 +355,7 @@ fixture_tear_down (Fixture *f, gconstpointer data)
       g_test_message ("coturn log:\n%s", log);
     }
   stop (&f->peer);
-  remove_tree (f->tmp);
+  sotto_test_remove_tree (f->tmp);
   g_free (f->tmp);
   g_free (f->conf);
   g_free (f->cert_dir);
@@ -424,7 +390,7 @@ G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Cred, cred_clear)
 static void
 mint (Fixture *f, const char *user, const char *now, Cred *out)
 {
-  g_autofree char *prog = built ("turn-glue", "sotto-turn");
+  g_autofree char *prog = sotto_test_program ("turn-glue/sotto-turn");
   g_autofree char *text = NULL;
   g_auto (GStrv) lines = NULL;
   int status = now != NULL ? RUN (&text, prog, "mint", "--config", f->conf, "--now", now,

@@ -16,6 +16,7 @@
 
 #include "tg-probe.h"
 #include "tgp-coturn.h"
+#include "sotto-test.h"
 
 typedef struct
 {
@@ -77,7 +78,7 @@ teardown (Fixture *f, gconstpointer data)
 static void
 start_run (Fixture *f, const char *const *args)
 {
-  g_autofree char *prog = tgp_program ("turn-glue/sotto-turn");
+  g_autofree char *prog = sotto_test_program ("turn-glue/sotto-turn");
   g_autoptr (GSubprocessLauncher) l = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE);
   g_autoptr (GPtrArray) argv = g_ptr_array_new ();
   g_autoptr (GError) error = NULL;
@@ -87,7 +88,7 @@ start_run (Fixture *f, const char *const *args)
   for (gsize i = 0; args[i]; i++)
     g_ptr_array_add (argv, (char *) args[i]);
   g_ptr_array_add (argv, NULL);
-  g_subprocess_launcher_set_child_setup (l, tgp_die_with_parent, NULL, NULL);
+  g_subprocess_launcher_set_child_setup (l, sotto_test_die_with_parent, NULL, NULL);
   g_subprocess_launcher_set_stderr_file_path (l, f->err_path);
   g_test_message ("sotto-turn run log: %s", f->err_path);
   f->run = g_subprocess_launcher_spawnv (l, (const char *const *) argv->pdata, &error);
@@ -286,7 +287,7 @@ static void
 test_rendered (Fixture *f, gconstpointer data)
 {
   g_autofree char *conf_path = NULL, *secret_path = NULL, *conf = NULL, *state = NULL;
-  g_autofree char *prog = tgp_program ("turn-glue/sotto-turn");
+  g_autofree char *prog = sotto_test_program ("turn-glue/sotto-turn");
   g_autofree char *out = NULL, *err = NULL;
   g_autoptr (GError) error = NULL;
   Ready r;
@@ -338,7 +339,7 @@ test_rendered (Fixture *f, gconstpointer data)
 static void
 test_usage (void)
 {
-  g_autofree char *prog = tgp_program ("turn-glue/sotto-turn");
+  g_autofree char *prog = sotto_test_program ("turn-glue/sotto-turn");
   const char *argv[] = { prog, "run", NULL };
   const char *missing[] = { prog, "run", "--coturn-config", "/dev/null", "--turnserver",
                             "/nonexistent/turnserver", NULL };

@@ -2,11 +2,11 @@
 #include "config.h"
 
 #include "tgp-coturn.h"
+#include "sotto-test.h"
 
 #include <netinet/in.h>
 #include <signal.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -14,13 +14,6 @@
 #include <openssl/evp.h>
 
 #include "tg-probe.h"
-
-char *
-tgp_program (const char *relative)
-{
-  const char *dir = g_getenv ("SOTTO_BUILDDIR");
-  return g_build_filename (dir ? dir : SOTTO_BUILDDIR, relative, NULL);
-}
 
 const char *
 tgp_turnserver (void)
@@ -30,12 +23,6 @@ tgp_turnserver (void)
   if (path == NULL)
     path = g_find_program_in_path ("turnserver");
   return path;
-}
-
-void
-tgp_die_with_parent (gpointer unused)
-{
-  prctl (PR_SET_PDEATHSIG, SIGKILL);
 }
 
 static int
@@ -128,7 +115,7 @@ tgp_run (const char *const *argv, char **out, char **err)
   gboolean expired = FALSE;
   guint timer;
 
-  g_subprocess_launcher_set_child_setup (l, tgp_die_with_parent, NULL, NULL);
+  g_subprocess_launcher_set_child_setup (l, sotto_test_die_with_parent, NULL, NULL);
   p = g_subprocess_launcher_spawnv (l, argv, &error);
   g_assert_no_error (error);
   g_subprocess_communicate_utf8_async (p, NULL, NULL, communicated, &c);
@@ -161,7 +148,7 @@ tgp_coturn_new (void)
 {
   TgpCoturn *c = g_new0 (TgpCoturn, 1);
   g_autoptr (GError) error = NULL;
-  g_autofree char *certs = tgp_program ("certs/sotto-certs");
+  g_autofree char *certs = sotto_test_program ("certs/sotto-certs");
   g_autofree char *err = NULL;
 
   c->dir = g_dir_make_tmp ("sotto-tgp-XXXXXX", &error);
@@ -218,7 +205,7 @@ tgp_coturn_start (TgpCoturn *c)
   TgProbeTransport transports[] = { TG_PROBE_UDP, TG_PROBE_TCP, TG_PROBE_TLS };
 
   g_assert_null (c->proc);
-  g_subprocess_launcher_set_child_setup (l, tgp_die_with_parent, NULL, NULL);
+  g_subprocess_launcher_set_child_setup (l, sotto_test_die_with_parent, NULL, NULL);
   g_subprocess_launcher_set_stdout_file_path (l, c->log_path);
   g_subprocess_launcher_set_stderr_file_path (l, c->log_path);
   c->proc = g_subprocess_launcher_spawnv (l, argv, &error);
@@ -264,27 +251,6 @@ tgp_coturn_stop (TgpCoturn *c)
   g_clear_object (&c->proc);
 }
 
-static void
-remove_tree (const char *path)
-{
-  GDir *d = g_dir_open (path, 0, NULL);
-  const char *name;
-
-  if (d)
-    {
-      while ((name = g_dir_read_name (d)) != NULL)
-        {
-          g_autofree char *child = g_build_filename (path, name, NULL);
-          if (g_file_test (child, G_FILE_TEST_IS_DIR) && !g_file_test (child, G_FILE_TEST_IS_SYMLINK))
-            remove_tree (child);
-          else
-            g_unlink (child);
-        }
-      g_dir_close (d);
-    }
-  g_rmdir (path);
-}
-
 void
 tgp_coturn_free (TgpCoturn *c)
 {
@@ -292,7 +258,7 @@ tgp_coturn_free (TgpCoturn *c)
     return;
   tgp_coturn_stop (c);
   if (g_getenv ("TGP_KEEP") == NULL)
-    remove_tree (c->dir);
+    sotto_test_remove_tree (c->dir);
   g_free (c->dir);
   g_free (c->cert_dir);
   g_free (c->cafile);

@@ -23,8 +23,6 @@ typedef struct
   GSubprocess *proc;
 } TgpCoturn;
 
-/* Path of a built program (SOTTO_BUILDDIR). */
-char *tgp_program (const char *relative);
 /* The turnserver program, or NULL (then the test skips). */
 const char *tgp_turnserver (void);
 /* A port that was free for both UDP and TCP on 127.0.0.1. */
@@ -45,9 +43,6 @@ void tgp_coturn_stop (TgpCoturn *c);
  * password base64(HMAC-SHA1(secret, username)). */
 void tgp_credential (const char *secret, const char *id, gint64 expiry, char **username,
                      char **password);
-
-/* Sets PR_SET_PDEATHSIG (SIGKILL) in a child; for g_subprocess_launcher_set_child_setup. */
-void tgp_die_with_parent (gpointer unused);
 
 /* Runs @argv to completion (30 s at most); returns the exit status (-1 on a signal). */
 int tgp_run (const char *const *argv, char **out, char **err);

@@ -10,6 +10,6 @@ tests_test_tg_cred_LDADD = $(TG_LIBS)
 
 # Starts a real coturn (Debian's turnserver, turnutils_uclient, turnutils_peer) on loopback.
 tests_test_tg_coturn_SOURCES = tests/test-tg-coturn.c
-tests_test_tg_coturn_LDADD = $(TG_LIBS) $(SQLITE_LIBS)
+tests_test_tg_coturn_LDADD = tests/libsottotest.a $(TG_LIBS) $(SQLITE_LIBS)
 tests_test_tg_coturn_CFLAGS = $(AM_CFLAGS) $(SQLITE_CFLAGS)
 EXTRA_tests_test_tg_coturn_DEPENDENCIES = turn-glue/sotto-turn$(EXEEXT) certs/sotto-certs$(EXEEXT)

@@ -14,10 +14,10 @@ check_PROGRAMS += tests/test-tg-check tests/test-tg-run
 TESTS += tests/test-tg-check tests/test-tg-run
 tests_test_tg_check_SOURCES = tests/test-tg-check.c
 tests_test_tg_check_CFLAGS = $(AM_CFLAGS) -I$(top_srcdir)/turn-glue
-tests_test_tg_check_LDADD = tests/libtgpcoturn.a $(TG_LIBS) $(SQLITE_LIBS)
+tests_test_tg_check_LDADD = tests/libtgpcoturn.a tests/libsottotest.a $(TG_LIBS) $(SQLITE_LIBS)
 EXTRA_tests_test_tg_check_DEPENDENCIES = turn-glue/sotto-turn$(EXEEXT) certs/sotto-certs$(EXEEXT)
 
 tests_test_tg_run_SOURCES = tests/test-tg-run.c
 tests_test_tg_run_CFLAGS = $(AM_CFLAGS) -I$(top_srcdir)/turn-glue
-tests_test_tg_run_LDADD = tests/libtgpcoturn.a $(TG_LIBS) $(SQLITE_LIBS)
+tests_test_tg_run_LDADD = tests/libtgpcoturn.a tests/libsottotest.a $(TG_LIBS) $(SQLITE_LIBS)
 EXTRA_tests_test_tg_run_DEPENDENCIES = turn-glue/sotto-turn$(EXEEXT) certs/sotto-certs$(EXEEXT)

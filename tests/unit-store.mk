@@ -8,13 +8,13 @@ tests_test_config_LDADD = $(SIG_CORE_LIBS)
 
 tests_test_accounts_SOURCES = tests/test-accounts.c
 tests_test_accounts_CFLAGS = $(AM_CFLAGS) $(SQLITE_CFLAGS)
-tests_test_accounts_LDADD = $(SIG_CORE_LIBS)
+tests_test_accounts_LDADD = tests/libsottotest.a $(SIG_CORE_LIBS)
 
 tests_test_accounts_crash_SOURCES = tests/test-accounts-crash.c
 tests_test_accounts_crash_CFLAGS = $(AM_CFLAGS) $(SQLITE_CFLAGS)
-tests_test_accounts_crash_LDADD = $(SIG_CORE_LIBS)
+tests_test_accounts_crash_LDADD = tests/libsottotest.a $(SIG_CORE_LIBS)
 
 # Drives the built signal/sotto-admin (found through SOTTO_BUILDDIR).
 tests_test_admin_SOURCES = tests/test-admin.c
 tests_test_admin_CFLAGS = $(AM_CFLAGS) $(SQLITE_CFLAGS)
-tests_test_admin_LDADD = $(SIG_CORE_LIBS)
+tests_test_admin_LDADD = tests/libsottotest.a $(SIG_CORE_LIBS)
