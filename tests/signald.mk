@@ -29,3 +29,9 @@ tests_test_signald_turn_SOURCES = tests/test-signald-turn.c
 tests_test_signald_turn_CFLAGS = $(AM_CFLAGS) -I$(top_srcdir)/turn-glue
 tests_test_signald_turn_LDADD = tests/libsigharness.a tests/libtua.a tests/libtgpcoturn.a tests/libsottotest.a \
 	$(TG_LIBS) $(SQLITE_LIBS)
+
+check_PROGRAMS += tests/test-signald-shutdown
+TESTS += tests/test-signald-shutdown
+tests_test_signald_shutdown_SOURCES = tests/test-signald-shutdown.c
+tests_test_signald_shutdown_CFLAGS = $(AM_CFLAGS)
+tests_test_signald_shutdown_LDADD = tests/libsigharness.a tests/libtua.a tests/libsottotest.a $(SOTTO_COMMON_LIBS)
