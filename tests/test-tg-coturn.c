@@ -412,7 +412,7 @@ mint (Fixture *f, const char *user, const char *now, Cred *out)
 /* turnutils_uclient: allocates, creates a permission (and a channel) for @peer, sends a few
  * messages through the relay and counts the echoes. */
 static int
-uclient (Fixture *f, const Cred *c, const char *peer, char **out)
+uclient_once (Fixture *f, const Cred *c, const char *peer, char **out)
 {
   g_autofree char *port = g_strdup_printf ("%u", f->port);
   g_autofree char *peer_port = g_strdup_printf ("%u", f->peer_port);
@@ -423,6 +423,23 @@ uclient (Fixture *f, const Cred *c, const char *peer, char **out)
                 peer_port, "-u", c->username, "-w", c->password, "::1");
   return RUN (out, "turnutils_uclient", "-c", "-n", "3", "-p", port, "-e", peer, "-r", peer_port,
               "-u", c->username, "-w", c->password, "127.0.0.1");
+}
+
+static int
+uclient (Fixture *f, const Cred *c, const char *peer, char **out)
+{
+  int status = uclient_once (f, c, peer, out);
+
+  /* On a loaded machine turnutils_uclient resends its Allocate over UDP under a new
+   * transaction id, and coturn rightly answers the duplicate with 437 (Allocation Mismatch).
+   * That is the tool's retransmission, not the relay's verdict: run it once more. */
+  if (status != 0 && *out != NULL && strstr (*out, "437") != NULL)
+    {
+      g_test_message ("turnutils_uclient hit 437 from its own retransmission; running it again");
+      g_clear_pointer (out, g_free);
+      status = uclient_once (f, c, peer, out);
+    }
+  return status;
 }
 
 /* The relay carried the messages and the peer's echoes came back, all of them. */
