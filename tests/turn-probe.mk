@@ -21,3 +21,10 @@ tests_test_tg_run_SOURCES = tests/test-tg-run.c
 tests_test_tg_run_CFLAGS = $(AM_CFLAGS) -I$(top_srcdir)/turn-glue
 tests_test_tg_run_LDADD = tests/libtgpcoturn.a tests/libsottotest.a $(TG_LIBS) $(SQLITE_LIBS)
 EXTRA_tests_test_tg_run_DEPENDENCIES = turn-glue/sotto-turn$(EXEEXT) certs/sotto-certs$(EXEEXT)
+
+check_PROGRAMS += tests/test-tg-options
+TESTS += tests/test-tg-options
+tests_test_tg_options_SOURCES = tests/test-tg-options.c
+tests_test_tg_options_CFLAGS = $(AM_CFLAGS) -I$(top_srcdir)/turn-glue
+tests_test_tg_options_LDADD = tests/libtgpcoturn.a tests/libsottotest.a $(TG_LIBS) $(SQLITE_LIBS)
+EXTRA_tests_test_tg_options_DEPENDENCIES = turn-glue/sotto-turn$(EXEEXT) certs/sotto-certs$(EXEEXT)
