@@ -3,6 +3,7 @@
 #include "config.h"
 
 #include <signal.h>
+#include <unistd.h>
 
 #include <gio/gio.h>
 #include <glib/gstdio.h>
@@ -122,12 +123,23 @@ run_full (const char *admin, const char *const *globals, const char *input, Run 
     g_ptr_array_add (argv, (char *) a);
   g_ptr_array_add (argv, NULL);
 
-  proc = g_subprocess_newv ((const char *const *) argv->pdata,
-                            G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDOUT_PIPE
-                              | G_SUBPROCESS_FLAGS_STDERR_PIPE,
-                            &error);
-  g_assert_no_error (error);
-  g_subprocess_communicate_utf8_async (proc, input, NULL, communicate_done, &c);
+  /* The input comes from a file, not a pipe: sotto-admin may refuse a request before reading
+   * it, and writing to a pipe it has closed would fail the test for nothing. */
+  {
+    g_autoptr (GSubprocessLauncher) launcher = g_subprocess_launcher_new (
+        G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE);
+    g_autofree char *input_path = NULL;
+    int fd = g_file_open_tmp ("sotto-admin-input-XXXXXX", &input_path, &error);
+
+    g_assert_no_error (error);
+    close (fd);
+    g_assert_true (g_file_set_contents (input_path, input ? input : "", -1, &error));
+    g_subprocess_launcher_set_stdin_file_path (launcher, input_path);
+    proc = g_subprocess_launcher_spawnv (launcher, (const char *const *) argv->pdata, &error);
+    g_assert_no_error (error);
+    g_unlink (input_path);
+  }
+  g_subprocess_communicate_utf8_async (proc, NULL, NULL, communicate_done, &c);
   timeout_id = g_timeout_add_seconds (RUN_TIMEOUT_S, flag_timeout, &timed_out);
   while (!c.done && !timed_out)
     g_main_context_iteration (NULL, TRUE);
