@@ -392,32 +392,44 @@ now_seconds (void)
   return g_get_real_time () / G_USEC_PER_SEC;
 }
 
+/* Runs @sql, an INSERT or UPDATE whose parameters are ?1 user name, ?2 realm, ?3 and ?4 the
+ * SHA-256 and MD5 HA1s, ?5 now. Returns the number of rows changed, or -1 with @error. */
+static int
+write_credentials (SigAccounts *accounts, const char *sql, const char *username,
+                   const char *realm, const char *password, const char *what, GError **error)
+{
+  g_auto (Ha1Pair) ha1 = { NULL, NULL };
+  g_autoptr (sqlite3_stmt) stmt = NULL;
+
+  if (!check_name (username, error) || !check_password (password, error))
+    return -1;
+  ha1_pair_compute (&ha1, username, realm, password);
+
+  stmt = prepare (accounts, sql, error);
+  if (stmt == NULL)
+    return -1;
+  sqlite3_bind_text (stmt, 1, username, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_text (stmt, 2, realm, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_text (stmt, 3, ha1.sha256, -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 4, ha1.md5, -1, SQLITE_STATIC);
+  sqlite3_bind_int64 (stmt, 5, now_seconds ());
+  return run_write (accounts, stmt, username, what, error);
+}
+
 gboolean
 sig_accounts_add (SigAccounts *accounts, const char *username, const char *realm,
                   const char *password, GError **error)
 {
   static const char sql[] = "INSERT INTO accounts (username, realm, ha1_sha256, ha1_md5, enabled,"
                             " created, changed) VALUES (?1, ?2, ?3, ?4, 1, ?5, ?5)";
-  g_auto (Ha1Pair) ha1 = { NULL, NULL };
-  g_autoptr (sqlite3_stmt) stmt = NULL;
 
   g_return_val_if_fail (accounts != NULL, FALSE);
   g_return_val_if_fail (realm != NULL && *realm != '\0', FALSE);
   g_return_val_if_fail (password != NULL, FALSE);
 
-  if (!check_name (username, error) || !check_password (password, error))
-    return FALSE;
-  ha1_pair_compute (&ha1, username, realm, password);
-
-  stmt = prepare (accounts, sql, error);
-  if (stmt == NULL)
-    return FALSE;
-  sqlite3_bind_text (stmt, 1, username, -1, SQLITE_TRANSIENT);
-  sqlite3_bind_text (stmt, 2, realm, -1, SQLITE_TRANSIENT);
-  sqlite3_bind_text (stmt, 3, ha1.sha256, -1, SQLITE_STATIC);
-  sqlite3_bind_text (stmt, 4, ha1.md5, -1, SQLITE_STATIC);
-  sqlite3_bind_int64 (stmt, 5, now_seconds ());
-  return run_write (accounts, stmt, username, "adding an account", error) >= 0;
+  return write_credentials (accounts, sql, username, realm, password, "adding an account",
+                            error)
+         >= 0;
 }
 
 gboolean
@@ -426,27 +438,14 @@ sig_accounts_passwd (SigAccounts *accounts, const char *username, const char *re
 {
   static const char sql[] = "UPDATE accounts SET realm = ?2, ha1_sha256 = ?3, ha1_md5 = ?4,"
                             " changed = ?5 WHERE username = ?1";
-  g_auto (Ha1Pair) ha1 = { NULL, NULL };
-  g_autoptr (sqlite3_stmt) stmt = NULL;
   int changes;
 
   g_return_val_if_fail (accounts != NULL, FALSE);
   g_return_val_if_fail (realm != NULL && *realm != '\0', FALSE);
   g_return_val_if_fail (password != NULL, FALSE);
 
-  if (!check_name (username, error) || !check_password (password, error))
-    return FALSE;
-  ha1_pair_compute (&ha1, username, realm, password);
-
-  stmt = prepare (accounts, sql, error);
-  if (stmt == NULL)
-    return FALSE;
-  sqlite3_bind_text (stmt, 1, username, -1, SQLITE_TRANSIENT);
-  sqlite3_bind_text (stmt, 2, realm, -1, SQLITE_TRANSIENT);
-  sqlite3_bind_text (stmt, 3, ha1.sha256, -1, SQLITE_STATIC);
-  sqlite3_bind_text (stmt, 4, ha1.md5, -1, SQLITE_STATIC);
-  sqlite3_bind_int64 (stmt, 5, now_seconds ());
-  changes = run_write (accounts, stmt, username, "changing a password", error);
+  changes = write_credentials (accounts, sql, username, realm, password, "changing a password",
+                               error);
   if (changes < 0)
     return FALSE;
   if (changes == 0)
