@@ -71,12 +71,16 @@ password_for (char *buf, gsize size, guint64 index)
   g_snprintf (buf, size, "pw-%" G_GUINT64_FORMAT, index);
 }
 
+/* @committed: how many writes were reported committed so far. A child killed in its first
+ * millisecond may not have created the file yet; that is only fine when nothing was. */
 static void
-assert_integrity (const char *path)
+assert_integrity (const char *path, guint committed)
 {
   sqlite3 *db = NULL;
   sqlite3_stmt *stmt = NULL;
 
+  if (committed == 0 && !g_file_test (path, G_FILE_TEST_EXISTS))
+    return;
   g_assert_cmpint (sqlite3_open_v2 (path, &db, SQLITE_OPEN_READWRITE, NULL), ==, SQLITE_OK);
   g_assert_cmpint (sqlite3_prepare_v2 (db, "PRAGMA integrity_check", -1, &stmt, NULL), ==,
                    SQLITE_OK);
@@ -270,7 +274,7 @@ test_kill_during_add (Fixture *f, gconstpointer data)
       for (guint i = 0; i < reported->len; i++)
         g_assert_cmpuint (g_array_index (reported, guint64, i), ==, start + i);
 
-      assert_integrity (f->path);
+      assert_integrity (f->path, g_hash_table_size (committed) + reported->len);
       accounts = sig_accounts_open (f->path, 5000, &error);
       g_assert_no_error (error);
 
@@ -365,7 +369,8 @@ test_kill_during_passwd (Fixture *f, gconstpointer data)
         }
       total_reported += reported->len;
 
-      assert_integrity (f->path);
+      /* The accounts were added before the first round: the file must exist. */
+      assert_integrity (f->path, G_MAXUINT);
       accounts = sig_accounts_open (f->path, 5000, &error);
       g_assert_no_error (error);
       for (guint j = 0; j < N_PASSWD_ACCOUNTS; j++)
