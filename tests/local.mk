@@ -11,3 +11,8 @@ include $(srcdir)/tests/turn-core.mk
 include $(srcdir)/tests/turn-probe.mk
 include $(srcdir)/tests/client-agent-dtls.mk
 include $(srcdir)/tests/client-agent.mk
+include $(srcdir)/tests/ca-ice.mk
+include $(srcdir)/tests/ca-media.mk
+include $(srcdir)/tests/ca-sip.mk
+include $(srcdir)/tests/ca-control.mk
+include $(srcdir)/tests/ca-agent.mk

@@ -1,0 +1,1 @@
+# client-agent/agent.mk: (placeholder, filled by its owner)

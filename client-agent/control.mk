@@ -1,0 +1,1 @@
+# client-agent/control.mk: (placeholder, filled by its owner)

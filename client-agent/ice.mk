@@ -1,0 +1,1 @@
+# client-agent/ice.mk: (placeholder, filled by its owner)

@@ -1,0 +1,1 @@
+# client-agent/media.mk: (placeholder, filled by its owner)

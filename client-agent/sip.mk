@@ -1,0 +1,1 @@
+# client-agent/sip.mk: (placeholder, filled by its owner)

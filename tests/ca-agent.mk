@@ -1,0 +1,1 @@
+# tests/ca-agent.mk: (placeholder, filled by its owner)

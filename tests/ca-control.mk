@@ -1,0 +1,1 @@
+# tests/ca-control.mk: (placeholder, filled by its owner)

@@ -1,0 +1,1 @@
+# tests/ca-ice.mk: (placeholder, filled by its owner)

@@ -1,0 +1,1 @@
+# tests/ca-media.mk: (placeholder, filled by its owner)

@@ -1,0 +1,1 @@
+# tests/ca-sip.mk: (placeholder, filled by its owner)
