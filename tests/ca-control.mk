@@ -1,1 +1,7 @@
-# tests/ca-control.mk: (placeholder, filled by its owner)
+# tests/ca-control: the agent's configuration file (pure), and its control interface with a
+# fake backend: GDBus in-process, the built sottoctl, the private socket's guards, and the
+# session bus through a private dbus-daemon.
+check_PROGRAMS += tests/test-ca-config
+TESTS += tests/test-ca-config
+tests_test_ca_config_SOURCES = tests/test-ca-config.c
+tests_test_ca_config_LDADD = tests/libsottotest.a $(CA_CONTROL_LIBS)
