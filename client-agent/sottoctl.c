@@ -275,6 +275,7 @@ typedef struct
   guint call_id; /* wait: the call; 0 for wait-incoming and watch */
   const char *want_state;
   gboolean watch;
+  guint deadline;
 } Waiter;
 
 static void
@@ -342,6 +343,7 @@ on_deadline (gpointer user_data)
 {
   Waiter *w = user_data;
 
+  w->deadline = 0;
   if (w->watch)
     finish (w, EXIT_OK);
   else
@@ -413,10 +415,9 @@ static int
 run_waiter (Ctl *ctl, guint call_id, const char *want_state, gboolean watch)
 {
   g_autoptr (GMainLoop) loop = g_main_loop_new (NULL, FALSE);
-  Waiter w = { ctl, loop, -1, call_id, want_state, watch };
+  Waiter w = { ctl, loop, -1, call_id, want_state, watch, 0 };
   int timeout_s = ctl->timeout_s > 0 ? ctl->timeout_s : (watch ? 0 : DEFAULT_WAIT_S);
   guint sub;
-  guint deadline = 0;
   guint sigint = 0;
   guint sigterm = 0;
   gulong closed;
@@ -437,12 +438,12 @@ run_waiter (Ctl *ctl, guint call_id, const char *want_state, gboolean watch)
   if (w.rc < 0)
     {
       if (timeout_s > 0)
-        deadline = g_timeout_add_seconds (timeout_s, on_deadline, &w);
+        w.deadline = g_timeout_add_seconds (timeout_s, on_deadline, &w);
       sigint = g_unix_signal_add (SIGINT, on_quit_signal, &w);
       sigterm = g_unix_signal_add (SIGTERM, on_quit_signal, &w);
       g_main_loop_run (loop);
     }
-  g_clear_handle_id (&deadline, g_source_remove);
+  g_clear_handle_id (&w.deadline, g_source_remove);
   g_clear_handle_id (&sigint, g_source_remove);
   g_clear_handle_id (&sigterm, g_source_remove);
   g_signal_handler_disconnect (ctl->connection, closed);

@@ -603,6 +603,7 @@ test_sottoctl (Fixture *f, gconstpointer data)
   g_assert_cmpint (run_ctl (f, &r, ((const char *const[]){ "--help", NULL })), ==, 0);
   g_assert_nonnull (strstr (r.out, "wait-incoming"));
   g_assert_nonnull (strstr (r.out, "Exit status"));
+  run_clear (&r);
 }
 
 static void
