@@ -5,7 +5,10 @@
  * never on a streaming thread. The caller protects it (SRTP) and puts it on the wire.
  * Receive: decrypted RTP packets pushed with ca_media_push_rtp() -> rtpjitterbuffer ->
  * depayloader -> decoder -> a WAV file (--record) or the default sink.
- * Nothing here touches a socket: plaintext RTP only exists in memory. */
+ * Nothing here touches a socket: plaintext RTP only exists in memory.
+ *
+ * Callbacks come from the context's dispatch, never from inside ca_media_* calls; they may call
+ * ca_media_stop() (nothing queued is delivered after it) but must not free the media. */
 #pragma once
 
 #include <glib.h>
@@ -41,7 +44,8 @@ typedef void (*CaMediaSendFunc) (CaMedia *media, const guint8 *rtp, gsize len,
 typedef enum
 {
   CA_MEDIA_EVENT_FIRST_AUDIO,  /* the first decoded frame of the peer's audio */
-  CA_MEDIA_EVENT_PLAY_DONE,    /* the --play file has been sent to its end */
+  CA_MEDIA_EVENT_PLAY_DONE,    /* the --play file has been sent to its end; sending stops
+                                  there (no silence follows: the peer gets no more packets) */
   CA_MEDIA_EVENT_ERROR,        /* a pipeline failed: ca_media_get_error() */
   CA_MEDIA_EVENT_LAST
 } CaMediaEvent;
@@ -62,13 +66,18 @@ typedef struct
   gpointer user_data;
 } CaMediaConfig;
 
+/* CA_MEDIA_ERROR_SOURCE when play_path cannot be opened or does not start with a RIFF/WAVE
+ * header; a file that does but is broken further in fails while streaming (EVENT_ERROR with
+ * CA_MEDIA_ERROR_RUNTIME). CA_MEDIA_ERROR_SETUP when a GStreamer element is missing. */
 CaMedia *ca_media_new (const CaMediaConfig *config, GError **error);
 void ca_media_free (CaMedia *media); /* stops both pipelines first (ca_media_stop) */
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (CaMedia, ca_media_free)
 
 /* Starts both pipelines: packets begin to flow to the send callback. */
 gboolean ca_media_start (CaMedia *media, GError **error);
-/* One decrypted RTP packet from the peer. Packets of another payload type are dropped. */
+/* One decrypted RTP packet from the peer, copied. Dropped (and not counted) before start and
+ * after stop, and when it is not RTP version 2, is malformed (CSRC count, extension or padding
+ * beyond its end), carries no payload, is larger than 1500 bytes, or has another payload type. */
 void ca_media_push_rtp (CaMedia *media, const guint8 *rtp, gsize len);
 /* Stops sending, drains the receive side and finalizes the recording (a valid WAV header),
  * waiting at most @timeout_ms. Idempotent. */
