@@ -8,9 +8,11 @@ tests_test_sofia_tls_leak_CFLAGS = $(AM_CFLAGS) $(SOFIA_CFLAGS)
 tests_test_sofia_tls_leak_LDADD = $(SOFIA_LIBS) $(SOTTO_COMMON_LIBS)
 
 # Sofia's client Digest answers sotto-signald's RFC 8760 challenges (SHA-256, then MD5) with
-# SHA-256: fails on a library without patch 9003 from tools/sofia-sip-fix. Pure (no sockets).
+# SHA-256: fails on a library without patch 9003 from tools/sofia-sip-fix. Pure, but for one
+# end-to-end case against a real sotto-signald (sig-harness).
 check_PROGRAMS += tests/test-sofia-digest
 TESTS += tests/test-sofia-digest
 tests_test_sofia_digest_SOURCES = tests/test-sofia-digest.c
 tests_test_sofia_digest_CFLAGS = $(AM_CFLAGS) $(SOFIA_CFLAGS)
-tests_test_sofia_digest_LDADD = $(SIG_CORE_LIBS)
+tests_test_sofia_digest_LDADD = tests/libsigharness.a tests/libtua.a tests/libsottotest.a \
+	$(SIG_CORE_LIBS)

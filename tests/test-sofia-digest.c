@@ -9,7 +9,11 @@
  * Pure: the 401/407 and the REGISTER are parsed with Sofia's own SIP parser and fed to its client
  * authenticator (auc_challenge, auc_credentials / auc_all_credentials, auc_authorization), the
  * way nua drives it. The produced credentials are parsed and checked with our sig-digest, which
- * computes the expected response independently of Sofia. No sockets, no loop. */
+ * computes the expected response independently of Sofia. No sockets, no loop.
+ *
+ * One case, /sofia/digest/signald/register, is end to end: a real sotto-signald (sig-harness)
+ * challenges a REGISTER sent by the test UA, Sofia answers that 401, and the server must accept
+ * the Authorization it built, twice. */
 #include "config.h"
 
 #include <string.h>
@@ -24,6 +28,7 @@
 #include <sofia-sip/su_alloc.h>
 
 #include "signal/sig-digest.h"
+#include "sig-harness.h"
 
 #define TD_REALM "sotto.test"
 #define TD_USER "alice"
@@ -83,6 +88,8 @@ td_parse (const char *text)
   msg_t *msg = msg_make (sip_default_mclass (), 0, text, (ssize_t) strlen (text));
 
   g_assert_nonnull (msg);
+  if (sip_object (msg)->sip_error)
+    g_test_message ("Sofia could not parse %s in:\n%s", sip_object (msg)->sip_error->er_name, text);
   g_assert_null (sip_object (msg)->sip_error);
   return msg;
 }
@@ -250,6 +257,89 @@ test_unknown_only (void)
   su_home_unref (home);
 }
 
+/* Sofia's Authorization for @req (serialised by the test UA), as a field value. */
+static char *
+td_sofia_authorization (auth_client_t **auc, const TuaRequest *req)
+{
+  g_autofree char *text = tua_request_serialize (req, NULL);
+  msg_t *msg = td_parse (text);
+  sip_t *sip = sip_object (msg);
+  char value[1024];
+  issize_t len;
+
+  g_assert_cmpint (auc_authorization (auc, msg, (msg_pub_t *) sip,
+                                      sip->sip_request->rq_method_name, sip->sip_request->rq_url,
+                                      sip->sip_payload), ==, 1);
+  g_assert_nonnull (sip->sip_authorization);
+  len = msg_header_field_e (value, sizeof value, (msg_header_t const *) sip->sip_authorization, 0);
+  g_assert_cmpint (len, >, 0);
+  g_assert_cmpint (len, <, (issize_t) sizeof value);
+  msg_destroy (msg);
+  return g_strdup (value);
+}
+
+/* End to end: sotto-signald's own 401 (SHA-256, then MD5) through Sofia's authenticator; the
+ * server must accept what Sofia builds, with nc 1 and then 2 on the same nonce. */
+static void
+test_signald_register (void)
+{
+  g_autoptr (SigHarness) h = sig_harness_new ();
+  g_autoptr (SigClient) c = NULL;
+  g_autoptr (TuaRequest) req = NULL;
+  g_autoptr (TuaMsg) challenge = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autofree char *credentials = NULL;
+  su_home_t *home = su_home_new (sizeof (su_home_t));
+  auth_client_t *auc = NULL;
+  msg_t *resp;
+  msg_auth_t *www;
+
+  sig_harness_add_user (h, TD_USER, TD_PASS);
+  sig_harness_start (h);
+  c = sig_client_new (h, TD_USER, TD_PASS);
+
+  req = tua_ua_register_request (c->ua, 600);
+  g_assert_true (tua_ua_send (c->ua, req, &error));
+  g_assert_no_error (error);
+  challenge = tua_ua_wait_final (c->ua, req, TUA_DEFAULT_TIMEOUT_MS, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (challenge->status, ==, 401);
+
+  resp = td_parse (challenge->raw);
+  www = sip_object (resp)->sip_www_authenticate;
+  g_assert_nonnull (www);
+  g_assert_nonnull (www->au_next); /* RFC 8760: one challenge per algorithm */
+  g_assert_cmpint (auc_challenge (&auc, home, www, sip_authorization_class), ==, 1);
+  credentials = g_strdup_printf ("Digest:%s:%s:%s",
+                                 msg_header_find_param (www->au_common, "realm="), TD_USER,
+                                 TD_PASS);
+  g_assert_cmpint (auc_credentials (&auc, home, credentials), >, 0);
+
+  for (guint round = 1; round <= 2; round++)
+    {
+      g_autoptr (TuaMsg) final = NULL;
+      g_autofree char *authorization = NULL;
+      g_autofree char *expect_nc = g_strdup_printf ("nc=%08x", round);
+
+      tua_ua_prepare_retry (c->ua, req);
+      /* Sofia drops the request's old Authorization and adds its own. */
+      authorization = td_sofia_authorization (&auc, req);
+      g_free (req->authorization);
+      req->authorization = g_steal_pointer (&authorization);
+      g_test_message ("Sofia's credentials: %s", req->authorization);
+      g_assert_nonnull (strstr (req->authorization, "algorithm=SHA-256"));
+      g_assert_nonnull (strstr (req->authorization, expect_nc));
+      g_assert_true (tua_ua_send (c->ua, req, &error));
+      g_assert_no_error (error);
+      final = tua_ua_wait_final (c->ua, req, TUA_DEFAULT_TIMEOUT_MS, &error);
+      g_assert_no_error (error);
+      g_assert_cmpuint (final->status, ==, 200);
+    }
+
+  msg_destroy (resp);
+  su_home_unref (home);
+}
+
 static const TdCase td_sha256_then_md5 = {
   401, { TD_SHA256, TD_MD5, TD_END }, TD_CRED_STRING, SIG_DIGEST_ALG_SHA256
 };
@@ -290,6 +380,7 @@ main (int argc, char *argv[])
   g_test_add_data_func ("/sofia/digest/401/md5-only", &td_md5_only, td_run);
   g_test_add_data_func ("/sofia/digest/401/unknown-then-md5", &td_unknown_then_md5, td_run);
   g_test_add_func ("/sofia/digest/401/unknown-only", test_unknown_only);
+  g_test_add_func ("/sofia/digest/signald/register", test_signald_register);
 
   return g_test_run ();
 }
