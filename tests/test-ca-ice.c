@@ -677,6 +677,23 @@ test_setup_errors (void)
   g_assert_error (error, CA_ICE_ERROR, CA_ICE_ERROR_SETUP);
 }
 
+/* A local address this host does not have: libnice cannot bind, and says so at once. */
+static void
+test_gather_unbound (Fixture *f, gconstpointer data)
+{
+  const char *const absent[] = { "192.0.2.1", NULL }; /* TEST-NET-1, RFC 5737 */
+  CaIceConfig config = { .context = f->context, .local_addresses = absent, .recv = on_recv,
+                         .state_changed = on_state, .user_data = &f->a };
+  g_autoptr (GError) error = NULL;
+
+  f->a.ice = ca_ice_new (&config, &error);
+  g_assert_no_error (error);
+  g_assert_false (ca_ice_gather (f->a.ice, &error));
+  g_assert_error (error, CA_ICE_ERROR, CA_ICE_ERROR_SETUP);
+  g_assert_cmpint (ca_ice_get_state (f->a.ice), ==, CA_ICE_STATE_NEW);
+  g_assert_cmpuint (f->a.n_states, ==, 0);
+}
+
 #define ADD(path, func, data) g_test_add (path, Fixture, data, setup, func, teardown)
 
 int
@@ -692,6 +709,7 @@ main (int argc, char **argv)
   ADD ("/agent/ice/relay/tcp", test_relay, GINT_TO_POINTER (CA_ICE_TURN_TCP));
   ADD ("/agent/ice/force-relay-hides-host", test_force_relay_hides_host, NULL);
   ADD ("/agent/ice/force-relay-without-turn", test_force_relay_without_turn, NULL);
+  ADD ("/agent/ice/gather-unbound", test_gather_unbound, NULL);
   ADD ("/agent/ice/remote-bad", test_remote_bad, NULL);
   ADD ("/agent/ice/checks-fail", test_checks_fail, NULL);
   ADD ("/agent/ice/fail", test_fail, NULL);
