@@ -111,6 +111,7 @@ transition_ok (CaSipCallState from, CaSipCallState to)
       return from == CA_SIP_CALL_CALLING || from == CA_SIP_CALL_RINGING
              || from == CA_SIP_CALL_INCOMING;
     case CA_SIP_CALL_ENDED: return from != CA_SIP_CALL_ENDED;
+    case CA_SIP_CALL_INCOMING: return from == CA_SIP_CALL_LAST; /* announced once, when new */
     default: return FALSE;
     }
 }
@@ -125,7 +126,8 @@ call_set_state (CaSipCall *call, CaSipCallState state, guint status, const char 
 
   if (!transition_ok (call->state, state))
     return;
-  g_info ("call %u %s -> %s (%u %s)", id, ca_sip_call_state_to_string (call->state),
+  g_info ("call %u %s -> %s (%u %s)", id,
+          call->state == CA_SIP_CALL_LAST ? "new" : ca_sip_call_state_to_string (call->state),
           ca_sip_call_state_to_string (state), status, reason ? reason : "");
   call->state = state;
   if (state == CA_SIP_CALL_ENDED || state == CA_SIP_CALL_CONNECTED)
@@ -267,7 +269,7 @@ on_incoming_invite (CaSip *sip, nua_handle_t *nh, const sip_t *msg)
       nua_handle_destroy (nh);
       return;
     }
-  call = call_new (sip, nh, peer, FALSE, CA_SIP_CALL_INCOMING);
+  call = call_new (sip, nh, peer, FALSE, CA_SIP_CALL_LAST); /* LAST: not yet announced */
   nua_handle_bind (nh, call);
   nua_respond (nh, SIP_180_RINGING, TAG_END ());
   call->timer_id = ca_sip_timeout_add (sip, CALL_RING_TIMEOUT_S * 1000, ring_timeout, call);
