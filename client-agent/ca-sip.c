@@ -309,7 +309,9 @@ check_registrar (const char *registrar, GError **error)
 static char *
 fresh_instance_id (void)
 {
-  return g_strconcat ("urn:uuid:", g_uuid_string_random (), NULL);
+  g_autofree char *uuid = g_uuid_string_random ();
+
+  return g_strconcat ("urn:uuid:", uuid, NULL);
 }
 
 CaSip *
@@ -376,6 +378,8 @@ ca_sip_new (const CaSipConfig *config, GError **error)
       return NULL;
     }
   g_source_attach (su_glib_root_gsource (sip->root), sip->context);
+  /* nua would otherwise run its stack in a thread of its own: keep it on our loop. */
+  su_root_threading (sip->root, 0);
 
   from = g_strdup_printf ("<%s>", sip->aor);
   domain_uri = g_strdup_printf ("sips:%s", sip->domain);
