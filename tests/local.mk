@@ -16,3 +16,4 @@ include $(srcdir)/tests/ca-media.mk
 include $(srcdir)/tests/ca-sip.mk
 include $(srcdir)/tests/ca-control.mk
 include $(srcdir)/tests/ca-agent.mk
+include $(srcdir)/tests/nat-lab.mk

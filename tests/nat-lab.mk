@@ -1,0 +1,1 @@
+# tests/nat-lab.mk: (placeholder, filled by its owner)
