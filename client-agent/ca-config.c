@@ -47,6 +47,7 @@ static const KeySpec key_specs[] = {
   { "account", "password-file", KIND_PATH, FIELD (password_file) },
   { "account", "ca-file", KIND_PATH, FIELD (ca_file) },
   { "media", "force-relay", KIND_BOOL, FIELD (force_relay) },
+  { "media", "silence", KIND_BOOL, FIELD (silence) },
   { "media", "play", KIND_PATH, FIELD (play_path) },
   { "media", "record", KIND_PATH, FIELD (record_path) },
   { "media", "local-addresses", KIND_ADDRESSES, FIELD (local_addresses) },
@@ -70,6 +71,7 @@ ca_config_new_default (void)
   CaConfig *config = g_new0 (CaConfig, 1);
 
   config->force_relay = FALSE;
+  config->silence = FALSE;
   config->ice_tcp = FALSE;
   config->codecs = g_strdupv ((char **) known_codecs);
   config->auto_answer = FALSE;

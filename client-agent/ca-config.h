@@ -8,6 +8,7 @@
  *   ca-file = /path/ca.pem                ; pinned CA; default: system store
  *   [media]
  *   force-relay = false
+ *   silence = false                       ; send silence, not the default source (headless)
  *   play = /path/to.wav                   ; default: the default source
  *   record = /path/to.wav                 ; default: the default sink
  *   local-addresses = 10.0.0.2;           ; host candidates only on these
@@ -36,6 +37,7 @@ typedef struct
   char *password_file;
   char *ca_file;
   gboolean force_relay;
+  gboolean silence;
   char *play_path;
   char *record_path;
   GStrv local_addresses; /* NULL: all */

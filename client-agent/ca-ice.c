@@ -11,6 +11,7 @@
  * once, and the agent itself goes later through nice_agent_close_async(), which also releases
  * TURN allocations (a Refresh with lifetime 0, RFC 8656 §7) instead of leaving them on the
  * server until they expire. */
+#define _GNU_SOURCE
 #include "config.h"
 
 #define G_LOG_DOMAIN "sotto-agent"
@@ -18,6 +19,7 @@
 #include "ca-ice.h"
 #include "ca-ice-priv.h"
 
+#include <dlfcn.h>
 #include <string.h>
 
 #include <gio/gio.h>
@@ -450,6 +452,36 @@ setup_agent (CaIce *ice, const CaIceConfig *config, GError **error)
   return TRUE;
 }
 
+/* libnice's STUN code calls its stun_message_length() through the PLT, and Sofia-SIP exports
+ * a function of the same name from its own STUN module. The library the executable loads first
+ * wins for everyone: with Sofia's, every connectivity check fails to build ("conncheck created
+ * 0" in libnice's debug log) and ICE fails with no other sign. sotto-agentd links libnice
+ * before Sofia-SIP (client-agent/agent.mk); this check turns a wrong order into a clear error. */
+static gboolean
+check_stun_symbol (GError **error)
+{
+  void *nice = dlopen ("libnice.so.10", RTLD_LAZY | RTLD_NOLOAD);
+  void *own, *global;
+
+  if (nice == NULL)
+    return TRUE; /* not loaded under that name: nothing to compare */
+  own = dlsym (nice, "stun_message_length");
+  global = dlsym (RTLD_DEFAULT, "stun_message_length");
+  dlclose (nice);
+  if (own != NULL && global != own)
+    {
+      Dl_info info = { 0 };
+
+      dladdr (global, &info);
+      g_set_error (error, CA_ICE_ERROR, CA_ICE_ERROR_SETUP,
+                   "libnice's STUN is shadowed by stun_message_length from %s: link libnice "
+                   "before it",
+                   info.dli_fname != NULL ? info.dli_fname : "another library");
+      return FALSE;
+    }
+  return TRUE;
+}
+
 CaIce *
 ca_ice_new (const CaIceConfig *config, GError **error)
 {
@@ -460,6 +492,8 @@ ca_ice_new (const CaIceConfig *config, GError **error)
   g_return_val_if_fail (config->n_turn == 0 || config->turn != NULL, NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
+  if (!check_stun_symbol (error))
+    return NULL;
   ice = g_new0 (CaIce, 1);
   ice->ref_count = 1;
   ice->context = config->context != NULL ? g_main_context_ref (config->context)

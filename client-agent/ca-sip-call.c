@@ -367,7 +367,7 @@ ca_sip_call_event (CaSip *sip, nua_event_t event, int status, const char *phrase
 }
 
 void
-ca_sip_calls_end_all (CaSip *sip, guint status, const char *reason)
+ca_sip_calls_end_all (CaSip *sip, guint status, const char *reason, gboolean keep_connected)
 {
   g_autoptr (GList) ids = g_hash_table_get_keys (sip->calls);
 
@@ -375,6 +375,8 @@ ca_sip_calls_end_all (CaSip *sip, guint status, const char *reason)
     {
       CaSipCall *call = g_hash_table_lookup (sip->calls, l->data);
       if (call == NULL)
+        continue;
+      if (keep_connected && call->state == CA_SIP_CALL_CONNECTED)
         continue;
       if (call->state == CA_SIP_CALL_CONNECTED)
         nua_bye (call->nh, TAG_END ());

@@ -90,4 +90,7 @@ void ca_sip_call_event (CaSip *sip, nua_event_t event, int status, const char *p
                         nua_handle_t *nh, CaSipCall *call, const sip_t *msg, tagi_t tags[]);
 void ca_sip_call_free (CaSipCall *call);
 /* Ends every call (transport loss, shutdown) with @status and @reason. */
-void ca_sip_calls_end_all (CaSip *sip, guint status, const char *reason);
+/* Ends every call; with @keep_connected, established calls stay up: their media runs peer to
+ * peer and does not need the server (a BYE later goes through whatever connection exists). */
+void ca_sip_calls_end_all (CaSip *sip, guint status, const char *reason,
+                           gboolean keep_connected);

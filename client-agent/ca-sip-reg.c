@@ -86,8 +86,9 @@ stop_ping (CaSip *sip)
   sip->ping_nh = NULL;
 }
 
-/* RETRYING: calls cannot outlive the flow they were set up on, and a new REGISTER is sent
- * after the back-off. */
+/* RETRYING: calls still being set up cannot complete without the flow they were sent on and
+ * end; established calls go on, since their media never touched the server. A new REGISTER
+ * is sent after the back-off. */
 static void
 retry_later (CaSip *sip, guint status, const char *phrase)
 {
@@ -105,7 +106,8 @@ retry_later (CaSip *sip, guint status, const char *phrase)
   sip->retry_id = ca_sip_timeout_add (sip, delay, retry_fired, sip);
   g_info ("registration lost or refused (%u %s); retrying in %u ms", status,
           phrase ? phrase : "", delay);
-  ca_sip_calls_end_all (sip, status ? status : 503, "the connection to the server was lost");
+  ca_sip_calls_end_all (sip, status ? status : 503, "the connection to the server was lost",
+                        TRUE);
   set_reg_state (sip, CA_SIP_REG_RETRYING, status, phrase);
 }
 

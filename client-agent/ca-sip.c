@@ -424,7 +424,7 @@ ca_sip_free (CaSip *sip)
     return;
   if (sip->nua)
     {
-      ca_sip_calls_end_all (sip, 0, "the agent is shutting down");
+      ca_sip_calls_end_all (sip, 0, "the agent is shutting down", FALSE);
       ca_sip_reg_stop (sip);
       if (sip->unregistering)
         wait_for (sip, &sip->unregister_done, UNREGISTER_WAIT_MS);

@@ -1,12 +1,15 @@
-/* sig-tls-context: makes Sotto's TLS policy win over Sofia-SIP's own context settings.
+/* sotto-tls-context: makes Sotto's TLS policy win over Sofia-SIP's own context settings, in
+ * sotto-signald and sotto-agentd alike. It is a source of each program, not of a library: an
+ * archive member nobody references would never be linked in.
  *
  * Sofia-SIP creates its SSL_CTX itself and offers no tag for ciphers or session caching. It
  * then calls SSL_CTX_set_cipher_list(ctx, "ALL:!ADH:!LOW:!EXP:!MD5:@STRENGTH"), a hard-coded
  * list that replaces the CipherString of the process-wide policy (sotto_tls_apply_policy) and
  * lets CBC and non-forward-secret suites back in. The library calls OpenSSL through its PLT,
  * so this definition in the executable is the one it reaches; the real function is found with
- * RTLD_NEXT. Whatever list is asked for, the policy's list is set. sotto-signald itself never
- * sets a cipher list, so this is the one place where Sofia's contexts can be adjusted:
+ * RTLD_NEXT. Whatever list is asked for, the policy's list is set. Our own code only ever asks
+ * for the policy's list (ca-dtls), so this is the one place where Sofia's contexts can be
+ * adjusted:
  *  - the TLS 1.2 cipher list of the policy;
  *  - no session cache and no TLS 1.3 tickets: SIP clients keep one long-lived connection, and
  *    OpenSSL's server cache (20,480 sessions by default) grew the server by ~2 KiB per

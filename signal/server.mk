@@ -5,7 +5,7 @@ sbin_PROGRAMS += signal/sotto-signald
 signal_sotto_signald_SOURCES = \
 	signal/sig-main.c \
 	signal/sig-server.c signal/sig-server.h signal/sig-server-priv.h \
-	signal/sig-tls-context.c \
+	common/sotto-tls-context.c \
 	signal/sig-no-dial.c \
 	signal/sig-flows.c \
 	signal/sig-auth.c \

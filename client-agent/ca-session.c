@@ -1,0 +1,736 @@
+/* ca-session: one call's media, end to end encrypted (see ca-session.h).
+ *
+ * Data paths, all on the session's GMainContext:
+ *   out: ca-media RTP -> ca_srtp_protect -> ca_ice_send
+ *   in:  ca_ice recv -> RFC 7983 demux -> DTLS: ca_dtls_feed
+ *                                      -> RTP/RTCP: ca_srtp_unprotect -> ca_media_push_rtp
+ * There is no other way onto the wire for an RTP packet, and no SRTP context exists until
+ * DTLS has checked the peer's certificate against the SDP fingerprint. */
+#include "config.h"
+
+#define G_LOG_DOMAIN "sotto-agent"
+
+#include "ca-session.h"
+
+#include <string.h>
+
+#include "ca-demux.h"
+#include "ca-dtls.h"
+#include "ca-sdp.h"
+#include "ca-srtp.h"
+
+#define MAX_RTP       1500
+#define OPUS_PT       111
+#define OPUS_FMTP     "minptime=10;useinbandfec=1"
+#define MEDIA_STOP_MS 3000
+
+G_DEFINE_QUARK (ca-session-error-quark, ca_session_error)
+
+struct _CaSession
+{
+  gint ref_count;
+  GMainContext *context;
+  CaSessionRole role;
+  CaDtlsCert *cert;
+  CaMediaCodec codecs[CA_MEDIA_CODEC_LAST];
+  guint n_codecs;
+  char *play_path;
+  char *record_path;
+  gboolean silent_source;
+  CaSessionSdpFunc local_sdp;
+  CaSessionStateFunc state_changed;
+  gpointer user_data;
+  gboolean detached;
+
+  CaSessionState state;
+  GError *error;
+  gint64 created_us;
+
+  CaIce *ice;
+  CaDtls *dtls;
+  CaMedia *media;
+  CaSdpMedia *remote;       /* the peer's offer or answer */
+  CaSdpMedia *local;        /* what we sent (the offerer checks the answer against it) */
+  gboolean sdp_sent;
+  gboolean accepted;        /* the answerer's user said yes (the offerer: always) */
+  gboolean remote_ice_set;
+  gboolean dtls_client;
+  CaMediaCodec codec;
+  guint8 pt;
+  gboolean fingerprint_verified;
+};
+
+static const char *const state_names[CA_SESSION_STATE_LAST] = {
+  "new", "gathering", "negotiating", "connecting", "securing", "active", "failed", "closed",
+};
+
+const char *
+ca_session_state_to_string (CaSessionState state)
+{
+  return state < CA_SESSION_STATE_LAST ? state_names[state] : "invalid";
+}
+
+static gboolean
+is_terminal (CaSessionState state)
+{
+  return state == CA_SESSION_STATE_FAILED || state == CA_SESSION_STATE_CLOSED;
+}
+
+static void
+set_state (CaSession *self, CaSessionState state)
+{
+  if (self->state == state || is_terminal (self->state))
+    return;
+  g_debug ("session %p: %s -> %s", (void *) self, ca_session_state_to_string (self->state),
+           ca_session_state_to_string (state));
+  self->state = state;
+  if (!self->detached && self->state_changed != NULL)
+    {
+      ca_session_ref (self);
+      self->state_changed (self, state, self->user_data);
+      ca_session_unref (self);
+    }
+}
+
+static void
+teardown (CaSession *self)
+{
+  if (self->media != NULL)
+    ca_media_stop (self->media, MEDIA_STOP_MS);
+  if (self->dtls != NULL)
+    ca_dtls_close (self->dtls);
+  if (self->ice != NULL)
+    ca_ice_close (self->ice);
+}
+
+/* Takes @error. */
+static void
+fail (CaSession *self, GError *error)
+{
+  if (is_terminal (self->state))
+    {
+      g_error_free (error);
+      return;
+    }
+  g_clear_error (&self->error);
+  self->error = error;
+  teardown (self);
+  set_state (self, CA_SESSION_STATE_FAILED);
+}
+
+/* ---- outgoing media ---- */
+
+static void
+media_send (CaMedia *media, const guint8 *rtp, gsize len, gpointer user_data)
+{
+  CaSession *self = user_data;
+  guint8 buf[MAX_RTP + CA_SRTP_MAX_TRAILER];
+  CaSrtp *srtp = self->dtls != NULL ? ca_dtls_get_srtp (self->dtls) : NULL;
+  g_autoptr (GError) error = NULL;
+
+  /* Without keys the packet dies here: plaintext RTP never reaches ICE. */
+  if (srtp == NULL || len > MAX_RTP || self->state != CA_SESSION_STATE_ACTIVE)
+    return;
+  memcpy (buf, rtp, len);
+  if (!ca_srtp_protect (srtp, buf, &len, sizeof buf, &error))
+    {
+      g_debug ("SRTP protect: %s", error->message);
+      return;
+    }
+  ca_ice_send (self->ice, buf, len);
+}
+
+static void
+media_event (CaMedia *media, CaMediaEvent event, gpointer user_data)
+{
+  CaSession *self = user_data;
+
+  switch (event)
+    {
+    case CA_MEDIA_EVENT_FIRST_AUDIO:
+      g_info ("first audio from the peer after %.0f ms",
+              (g_get_monotonic_time () - self->created_us) / 1000.0);
+      break;
+    case CA_MEDIA_EVENT_PLAY_DONE:
+      g_info ("the file to play has been sent");
+      break;
+    case CA_MEDIA_EVENT_ERROR:
+      {
+        const GError *e = ca_media_get_error (media);
+
+        fail (self, g_error_new (CA_SESSION_ERROR, CA_SESSION_ERROR_MEDIA, "audio failed: %s",
+                                 e != NULL ? e->message : "unknown error"));
+      }
+      break;
+    default:
+      break;
+    }
+}
+
+static void
+start_media (CaSession *self)
+{
+  CaMediaConfig config = {
+    .context = self->context,
+    .codec = self->codec,
+    .payload_type = self->pt,
+    .play_path = self->play_path,
+    .record_path = self->record_path,
+    .silent_source = self->silent_source,
+    .send = media_send,
+    .event = media_event,
+    .user_data = self,
+  };
+  g_autoptr (GError) error = NULL;
+
+  self->media = ca_media_new (&config, &error);
+  if (self->media == NULL || !ca_media_start (self->media, &error))
+    {
+      fail (self, g_error_new (CA_SESSION_ERROR, CA_SESSION_ERROR_MEDIA, "audio: %s",
+                               error->message));
+      return;
+    }
+  set_state (self, CA_SESSION_STATE_ACTIVE);
+}
+
+/* ---- DTLS ---- */
+
+static void
+dtls_send (CaDtls *dtls, const guint8 *data, gsize len, gpointer user_data)
+{
+  CaSession *self = user_data;
+
+  if (self->ice != NULL)
+    ca_ice_send (self->ice, data, len);
+}
+
+static void
+dtls_state (CaDtls *dtls, CaDtlsState state, gpointer user_data)
+{
+  CaSession *self = user_data;
+  const GError *e;
+
+  switch (state)
+    {
+    case CA_DTLS_STATE_CONNECTED:
+      self->fingerprint_verified = TRUE;
+      g_info ("DTLS-SRTP keyed with %s; the peer's certificate matches its SDP fingerprint",
+              ca_srtp_profile_to_string (ca_srtp_get_profile (ca_dtls_get_srtp (dtls))));
+      start_media (self);
+      break;
+    case CA_DTLS_STATE_FAILED:
+      e = ca_dtls_get_error (dtls);
+      if (e != NULL && g_error_matches (e, CA_DTLS_ERROR, CA_DTLS_ERROR_FINGERPRINT))
+        fail (self, g_error_new (CA_SESSION_ERROR, CA_SESSION_ERROR_FINGERPRINT,
+                                 "DTLS fingerprint mismatch: %s", e->message));
+      else
+        fail (self, g_error_new (CA_SESSION_ERROR, CA_SESSION_ERROR_DTLS, "DTLS failed: %s",
+                                 e != NULL ? e->message : "unknown error"));
+      break;
+    case CA_DTLS_STATE_CLOSED:
+      /* The peer sent close_notify: it is hanging up; SIP will say so. */
+      g_debug ("DTLS closed by the peer");
+      break;
+    default:
+      break;
+    }
+}
+
+static void
+start_dtls (CaSession *self)
+{
+  g_autofree char *fp = ca_sdp_media_fingerprint_string (self->remote);
+  CaDtlsConfig config = {
+    .cert = self->cert,
+    .role = self->dtls_client ? CA_DTLS_ROLE_ACTIVE : CA_DTLS_ROLE_PASSIVE,
+    .context = self->context,
+    .send = dtls_send,
+    .state_changed = dtls_state,
+    .user_data = self,
+  };
+  g_autoptr (GError) error = NULL;
+
+  self->dtls = ca_dtls_new (&config, &error);
+  if (self->dtls == NULL || !ca_dtls_set_remote_fingerprint (self->dtls, fp, &error))
+    {
+      fail (self, g_error_new (CA_SESSION_ERROR, CA_SESSION_ERROR_DTLS, "DTLS: %s",
+                               error->message));
+      return;
+    }
+  set_state (self, CA_SESSION_STATE_SECURING);
+  ca_dtls_start (self->dtls);
+}
+
+/* ---- ICE ---- */
+
+static void
+ice_recv (CaIce *ice, const guint8 *data, gsize len, gpointer user_data)
+{
+  CaSession *self = user_data;
+  guint8 buf[MAX_RTP + CA_SRTP_MAX_TRAILER];
+  CaSrtp *srtp;
+  gboolean ok;
+
+  if (len == 0 || is_terminal (self->state))
+    return;
+  switch (ca_demux_classify (data[0]))
+    {
+    case CA_DEMUX_DTLS:
+      if (self->dtls != NULL)
+        ca_dtls_feed (self->dtls, data, len);
+      break;
+    case CA_DEMUX_RTP_RTCP:
+      srtp = self->dtls != NULL ? ca_dtls_get_srtp (self->dtls) : NULL;
+      if (srtp == NULL || self->media == NULL || len > sizeof buf)
+        return;
+      memcpy (buf, data, len);
+      if (ca_demux_is_rtcp (buf, len))
+        ok = ca_srtp_unprotect_rtcp (srtp, buf, &len, NULL);
+      else
+        ok = ca_srtp_unprotect (srtp, buf, &len, NULL);
+      /* A packet that fails authentication is dropped, never played. */
+      if (ok && !ca_demux_is_rtcp (buf, len))
+        ca_media_push_rtp (self->media, buf, len);
+      break;
+    default:
+      break;
+    }
+}
+
+static void
+set_remote_ice (CaSession *self)
+{
+  g_autoptr (GError) error = NULL;
+  const CaSdpCandidate *cands = (const CaSdpCandidate *) (void *) self->remote->candidates->data;
+
+  if (self->remote_ice_set)
+    return;
+  self->remote_ice_set = TRUE;
+  if (!ca_ice_set_remote (self->ice, self->remote->ice_ufrag, self->remote->ice_pwd, cands,
+                          self->remote->candidates->len, &error))
+    {
+      fail (self, g_error_new (CA_SESSION_ERROR, CA_SESSION_ERROR_ICE, "ICE: %s",
+                               error->message));
+      return;
+    }
+  set_state (self, CA_SESSION_STATE_CONNECTING);
+}
+
+static CaSdpMedia *
+build_local (CaSession *self)
+{
+  g_autoptr (CaSdpMedia) m = ca_sdp_media_new ();
+  g_autoptr (GArray) cands = ca_ice_get_local_candidates (self->ice);
+
+  m->profile = CA_SDP_PROFILE_UDP_TLS_RTP_SAVP;
+  m->direction = CA_SDP_DIRECTION_SENDRECV;
+  for (guint i = 0; i < self->n_codecs; i++)
+    {
+      if (self->codecs[i] == CA_MEDIA_CODEC_OPUS)
+        ca_sdp_media_add_codec (m, CA_SDP_CODEC_OPUS, OPUS_PT, 48000, OPUS_FMTP);
+      else
+        ca_sdp_media_add_codec (m, CA_SDP_CODEC_PCMU, 0, 8000, NULL);
+    }
+  m->ice_ufrag = g_strdup (ca_ice_get_local_ufrag (self->ice));
+  m->ice_pwd = g_strdup (ca_ice_get_local_pwd (self->ice));
+  for (guint i = 0; i < cands->len; i++)
+    ca_sdp_media_add_candidate (m, &g_array_index (cands, CaSdpCandidate, i));
+  m->end_of_candidates = TRUE;
+  if (!ca_sdp_media_set_fingerprint (m, ca_dtls_cert_get_fingerprint (self->cert), NULL))
+    return NULL;
+  m->rtcp_mux = TRUE;
+  if (self->role == CA_SESSION_OFFERER)
+    m->setup = CA_SDP_SETUP_ACTPASS;
+  else
+    m->setup = self->dtls_client ? CA_SDP_SETUP_ACTIVE : CA_SDP_SETUP_PASSIVE;
+  return g_steal_pointer (&m);
+}
+
+static void
+send_local_sdp (CaSession *self)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *text = NULL;
+
+  self->local = build_local (self);
+  if (self->local == NULL)
+    {
+      fail (self, g_error_new (CA_SESSION_ERROR, CA_SESSION_ERROR_SDP,
+                               "our own DTLS fingerprint is unusable"));
+      return;
+    }
+  if (self->role == CA_SESSION_OFFERER)
+    text = ca_sdp_build_offer (self->local, &error);
+  else
+    text = ca_sdp_build_answer (self->local, self->remote, &error);
+  if (text == NULL)
+    {
+      fail (self, g_error_new (CA_SESSION_ERROR, CA_SESSION_ERROR_SDP, "building our SDP: %s",
+                               error->message));
+      return;
+    }
+  self->sdp_sent = TRUE;
+  set_state (self, CA_SESSION_STATE_NEGOTIATING);
+  ca_session_ref (self);
+  if (!self->detached)
+    self->local_sdp (self, text, self->user_data);
+  if (self->role == CA_SESSION_ANSWERER && self->accepted && !is_terminal (self->state))
+    set_remote_ice (self);
+  ca_session_unref (self);
+}
+
+static void
+ice_state (CaIce *ice, CaIceState state, gpointer user_data)
+{
+  CaSession *self = user_data;
+  const GError *e;
+
+  switch (state)
+    {
+    case CA_ICE_STATE_GATHERED:
+      if (!self->sdp_sent)
+        send_local_sdp (self);
+      break;
+    case CA_ICE_STATE_CONNECTED:
+      if (self->dtls == NULL)
+        {
+          CaIcePair pair;
+
+          if (ca_ice_get_selected_pair (ice, &pair))
+            g_info ("ICE connected: %s path %s:%u -> %s:%u", ca_ice_pair_path_kind (&pair),
+                    pair.local_address, pair.local_port, pair.remote_address,
+                    pair.remote_port);
+          start_dtls (self);
+        }
+      break;
+    case CA_ICE_STATE_FAILED:
+      e = ca_ice_get_error (ice);
+      fail (self, g_error_new (CA_SESSION_ERROR, CA_SESSION_ERROR_ICE, "no media path: %s",
+                               e != NULL ? e->message : "ICE failed"));
+      break;
+    default:
+      break;
+    }
+}
+
+/* ---- public ---- */
+
+CaSession *
+ca_session_new (const CaSessionConfig *config, GError **error)
+{
+  g_autoptr (CaSession) self = NULL;
+  CaIceConfig ice = {
+    .context = config->context,
+    .controlling = config->role == CA_SESSION_OFFERER, /* RFC 8445 §6.1.1 */
+    .force_relay = config->force_relay,
+    .ice_tcp = config->ice_tcp,
+    .stun_address = config->stun_address,
+    .stun_port = config->stun_port,
+    .turn = config->turn,
+    .n_turn = config->n_turn,
+    .local_addresses = config->local_addresses,
+    .recv = ice_recv,
+    .state_changed = ice_state,
+  };
+
+  g_return_val_if_fail (config->cert != NULL && config->local_sdp != NULL, NULL);
+
+  self = g_new0 (CaSession, 1);
+  self->ref_count = 1;
+  self->context = config->context != NULL ? g_main_context_ref (config->context)
+                                          : g_main_context_ref_thread_default ();
+  self->role = config->role;
+  self->cert = ca_dtls_cert_ref (config->cert);
+  if (config->codecs != NULL && config->n_codecs > 0)
+    {
+      for (guint i = 0; i < config->n_codecs && self->n_codecs < CA_MEDIA_CODEC_LAST; i++)
+        if (config->codecs[i] < CA_MEDIA_CODEC_LAST)
+          self->codecs[self->n_codecs++] = config->codecs[i];
+    }
+  if (self->n_codecs == 0)
+    {
+      self->codecs[self->n_codecs++] = CA_MEDIA_CODEC_OPUS;
+      self->codecs[self->n_codecs++] = CA_MEDIA_CODEC_PCMU;
+    }
+  self->play_path = g_strdup (config->play_path);
+  self->record_path = g_strdup (config->record_path);
+  self->silent_source = config->silent_source;
+  self->local_sdp = config->local_sdp;
+  self->state_changed = config->state_changed;
+  self->user_data = config->user_data;
+  self->accepted = config->role == CA_SESSION_OFFERER;
+  self->created_us = g_get_monotonic_time ();
+
+  ice.user_data = self;
+  self->ice = ca_ice_new (&ice, error);
+  if (self->ice == NULL)
+    return NULL;
+  return g_steal_pointer (&self);
+}
+
+CaSession *
+ca_session_ref (CaSession *self)
+{
+  g_atomic_int_inc (&self->ref_count);
+  return self;
+}
+
+void
+ca_session_unref (CaSession *self)
+{
+  if (self == NULL || !g_atomic_int_dec_and_test (&self->ref_count))
+    return;
+  self->detached = TRUE;
+  teardown (self);
+  g_clear_pointer (&self->media, ca_media_free);
+  g_clear_pointer (&self->dtls, ca_dtls_unref);
+  g_clear_pointer (&self->ice, ca_ice_unref);
+  g_clear_pointer (&self->remote, ca_sdp_media_free);
+  g_clear_pointer (&self->local, ca_sdp_media_free);
+  g_clear_pointer (&self->cert, ca_dtls_cert_unref);
+  g_clear_pointer (&self->context, g_main_context_unref);
+  g_clear_error (&self->error);
+  g_free (self->play_path);
+  g_free (self->record_path);
+  g_free (self);
+}
+
+gboolean
+ca_session_start_offer (CaSession *self, GError **error)
+{
+  g_return_val_if_fail (self->role == CA_SESSION_OFFERER, FALSE);
+  g_return_val_if_fail (self->state == CA_SESSION_STATE_NEW, FALSE);
+
+  set_state (self, CA_SESSION_STATE_GATHERING);
+  return ca_ice_gather (self->ice, error);
+}
+
+static CaMediaCodec
+codec_of_kind (CaSdpCodecKind kind)
+{
+  return kind == CA_SDP_CODEC_OPUS ? CA_MEDIA_CODEC_OPUS : CA_MEDIA_CODEC_PCMU;
+}
+
+static CaSdpCodecKind
+kind_of_codec (CaMediaCodec codec)
+{
+  return codec == CA_MEDIA_CODEC_OPUS ? CA_SDP_CODEC_OPUS : CA_SDP_CODEC_PCMU;
+}
+
+/* The offerer takes the answer's first codec we know; the answerer its own first preference
+ * that the offer has. */
+static gboolean
+choose_codec (CaSession *self, const CaSdpMedia *remote, GError **error)
+{
+  if (self->role == CA_SESSION_OFFERER)
+    {
+      for (guint i = 0; i < remote->codecs->len; i++)
+        {
+          const CaSdpCodec *c = &g_array_index (remote->codecs, CaSdpCodec, i);
+
+          if (c->kind == CA_SDP_CODEC_OPUS || c->kind == CA_SDP_CODEC_PCMU)
+            {
+              self->codec = codec_of_kind (c->kind);
+              self->pt = c->pt;
+              return TRUE;
+            }
+        }
+    }
+  else
+    {
+      for (guint i = 0; i < self->n_codecs; i++)
+        {
+          const CaSdpCodec *c = ca_sdp_media_find_codec (remote, kind_of_codec (self->codecs[i]));
+
+          if (c != NULL)
+            {
+              self->codec = self->codecs[i];
+              self->pt = c->pt;
+              return TRUE;
+            }
+        }
+    }
+  g_set_error (error, CA_SDP_ERROR, CA_SDP_ERROR_NO_COMMON_CODEC,
+               "no audio codec in common with the peer");
+  return FALSE;
+}
+
+gboolean
+ca_session_set_remote_sdp (CaSession *self, const char *sdp, GError **error)
+{
+  g_autoptr (CaSdpMedia) remote = NULL;
+  g_autoptr (GError) local_error = NULL;
+  gboolean dtls_client = FALSE;
+
+  if (self->remote != NULL || is_terminal (self->state))
+    {
+      g_set_error (error, CA_SESSION_ERROR, CA_SESSION_ERROR_SDP,
+                   "this call already has the peer's description");
+      return FALSE;
+    }
+  if (sdp == NULL || !ca_sdp_parse (sdp, strlen (sdp), &remote, &local_error))
+    goto bad;
+  if (self->role == CA_SESSION_OFFERER)
+    {
+      if (self->local == NULL)
+        {
+          g_set_error (error, CA_SESSION_ERROR, CA_SESSION_ERROR_SDP,
+                       "an answer arrived before our offer went out");
+          return FALSE;
+        }
+      if (!ca_sdp_check_answer (self->local, remote, &dtls_client, &local_error))
+        goto bad;
+    }
+  else
+    dtls_client = ca_sdp_setup_for_answer (remote->setup) == CA_SDP_SETUP_ACTIVE;
+  if (!choose_codec (self, remote, &local_error))
+    goto bad;
+  if (remote->candidates->len == 0)
+    {
+      g_set_error (&local_error, CA_SDP_ERROR, CA_SDP_ERROR_NO_ICE_CREDENTIALS,
+                   "the peer offers no ICE candidate we can use");
+      goto bad;
+    }
+
+  self->dtls_client = dtls_client;
+  self->remote = g_steal_pointer (&remote);
+  g_info ("peer SDP accepted: %s, DTLS %s, %u candidates",
+          ca_media_codec_to_string (self->codec), self->dtls_client ? "client" : "server",
+          self->remote->candidates->len);
+  if (self->role == CA_SESSION_OFFERER)
+    set_remote_ice (self);
+  else
+    {
+      set_state (self, CA_SESSION_STATE_GATHERING);
+      if (!ca_ice_gather (self->ice, &local_error))
+        {
+          fail (self, g_error_new (CA_SESSION_ERROR, CA_SESSION_ERROR_ICE, "ICE: %s",
+                                   local_error->message));
+          g_set_error (error, CA_SESSION_ERROR, CA_SESSION_ERROR_ICE, "ICE: %s",
+                       self->error->message);
+          return FALSE;
+        }
+    }
+  return TRUE;
+
+bad:
+  /* Keep the SDP error's domain and code inside: ca_session_error_sip_status needs it. */
+  g_propagate_error (error, g_steal_pointer (&local_error));
+  return FALSE;
+}
+
+gboolean
+ca_session_accept (CaSession *self, GError **error)
+{
+  g_return_val_if_fail (self->role == CA_SESSION_ANSWERER, FALSE);
+
+  if (is_terminal (self->state) || self->remote == NULL)
+    {
+      g_set_error (error, CA_SESSION_ERROR, CA_SESSION_ERROR_SDP,
+                   "this call cannot be accepted now");
+      return FALSE;
+    }
+  self->accepted = TRUE;
+  if (self->sdp_sent)
+    set_remote_ice (self);
+  return TRUE;
+}
+
+void
+ca_session_close (CaSession *self)
+{
+  if (is_terminal (self->state))
+    return;
+  teardown (self);
+  self->state = CA_SESSION_STATE_CLOSED;
+  self->detached = TRUE;
+}
+
+guint
+ca_session_error_sip_status (const GError *error)
+{
+  if (error != NULL && error->domain == CA_SDP_ERROR)
+    return ca_sdp_error_sip_status (error);
+  return 488;
+}
+
+CaSessionState
+ca_session_get_state (CaSession *self)
+{
+  return self->state;
+}
+
+const GError *
+ca_session_get_error (CaSession *self)
+{
+  return self->error;
+}
+
+static char *
+describe_end (CaSdpCandidateType type, CaSdpTransport transport, const char *addr, guint16 port)
+{
+  return g_strdup_printf (strchr (addr, ':') != NULL ? "[%s]:%u/%s typ %s" : "%s:%u/%s typ %s",
+                          addr, port, ca_sdp_transport_to_string (transport),
+                          ca_sdp_candidate_type_to_string (type));
+}
+
+GVariant *
+ca_session_get_info (CaSession *self)
+{
+  GVariantBuilder b;
+  CaIcePair pair;
+  CaMediaStats stats = { 0 };
+  CaSrtp *srtp = self->dtls != NULL ? ca_dtls_get_srtp (self->dtls) : NULL;
+  g_autofree char *peer_fp = self->remote != NULL ? ca_sdp_media_fingerprint_string (self->remote)
+                                                  : NULL;
+
+  g_variant_builder_init (&b, G_VARIANT_TYPE_VARDICT);
+  g_variant_builder_add (&b, "{sv}", "media-state",
+                         g_variant_new_string (ca_session_state_to_string (self->state)));
+  if (self->ice != NULL && ca_ice_get_selected_pair (self->ice, &pair))
+    {
+      g_autofree char *l = describe_end (pair.local_type, pair.transport, pair.local_address,
+                                         pair.local_port);
+      g_autofree char *r = describe_end (pair.remote_type, pair.transport, pair.remote_address,
+                                         pair.remote_port);
+
+      g_variant_builder_add (&b, "{sv}", "path",
+                             g_variant_new_string (ca_ice_pair_path_kind (&pair)));
+      g_variant_builder_add (&b, "{sv}", "local", g_variant_new_string (l));
+      g_variant_builder_add (&b, "{sv}", "remote", g_variant_new_string (r));
+    }
+  else
+    g_variant_builder_add (&b, "{sv}", "path", g_variant_new_string (""));
+  g_variant_builder_add (&b, "{sv}", "suite",
+                         g_variant_new_take_string (
+                           srtp != NULL ? g_strdup_printf ("DTLS-SRTP %s",
+                                                           ca_srtp_profile_to_string (
+                                                             ca_srtp_get_profile (srtp)))
+                                        : g_strdup ("")));
+  if (self->remote != NULL)
+    g_variant_builder_add (&b, "{sv}", "codec",
+                           g_variant_new_string (ca_media_codec_to_string (self->codec)));
+  g_variant_builder_add (&b, "{sv}", "peer-fingerprint",
+                         g_variant_new_string (peer_fp != NULL ? peer_fp : ""));
+  g_variant_builder_add (&b, "{sv}", "fingerprint-verified",
+                         g_variant_new_boolean (self->fingerprint_verified));
+  g_variant_builder_add (&b, "{sv}", "sas-verified", g_variant_new_boolean (FALSE));
+  if (self->media != NULL)
+    ca_media_get_stats (self->media, &stats);
+  g_variant_builder_add (&b, "{sv}", "packets-sent", g_variant_new_uint64 (stats.packets_sent));
+  g_variant_builder_add (&b, "{sv}", "bytes-sent", g_variant_new_uint64 (stats.bytes_sent));
+  g_variant_builder_add (&b, "{sv}", "packets-received",
+                         g_variant_new_uint64 (stats.packets_received));
+  g_variant_builder_add (&b, "{sv}", "bytes-received",
+                         g_variant_new_uint64 (stats.bytes_received));
+  g_variant_builder_add (&b, "{sv}", "packets-lost", g_variant_new_uint64 (stats.packets_lost));
+  g_variant_builder_add (&b, "{sv}", "jitter-ms", g_variant_new_double (stats.jitter_ms));
+  /* No RTCP round trip yet: say "unknown" rather than invent one. */
+  g_variant_builder_add (&b, "{sv}", "rtt-ms", g_variant_new_double (-1));
+  g_variant_builder_add (&b, "{sv}", "setup-ms",
+                         g_variant_new_double (stats.first_audio_us > 0
+                                                 ? (stats.first_audio_us - self->created_us)
+                                                     / 1000.0
+                                                 : -1));
+  return g_variant_builder_end (&b);
+}

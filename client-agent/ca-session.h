@@ -1,0 +1,121 @@
+/* ca-session: the media side of one call, end to end encrypted.
+ *
+ * It ties the blocks together: the SDP offer/answer (ca-sdp), ICE (ca-ice), DTLS-SRTP over the
+ * selected ICE pair (ca-dtls, ca-srtp, RFC 7983 demux) and the audio (ca-media). The SIP layer
+ * only carries the SDP text it produces and consumes.
+ *
+ * The rule it keeps: an RTP packet reaches ICE only after SRTP protected it. Before DTLS has
+ * keyed SRTP, and after anything failed, media packets are dropped in memory.
+ *
+ * Offerer (caller):  new(OFFERER) -> GATHERING -> local_sdp(offer) -> set_remote_sdp(answer)
+ * Answerer (callee): new(ANSWERER) -> set_remote_sdp(offer) -> GATHERING -> local_sdp(answer)
+ *                    -> start() when the user answers
+ * then CONNECTING (ICE) -> SECURING (DTLS) -> ACTIVE (audio) ... CLOSED or FAILED. */
+#pragma once
+
+#include <glib.h>
+
+#include "ca-dtls-cert.h"
+#include "ca-ice.h"
+#include "ca-media.h"
+
+G_BEGIN_DECLS
+
+#define CA_SESSION_ERROR (ca_session_error_quark ())
+GQuark ca_session_error_quark (void);
+
+typedef enum
+{
+  CA_SESSION_ERROR_SDP,         /* the peer's SDP is unusable; see ca_session_error_sip_status */
+  CA_SESSION_ERROR_ICE,         /* no path: checks failed or consent lost */
+  CA_SESSION_ERROR_FINGERPRINT, /* the DTLS certificate does not match the SDP fingerprint */
+  CA_SESSION_ERROR_DTLS,        /* handshake failure or timeout */
+  CA_SESSION_ERROR_MEDIA,       /* the audio pipeline failed */
+  CA_SESSION_ERROR_LAST
+} CaSessionError;
+
+typedef enum
+{
+  CA_SESSION_STATE_NEW,
+  CA_SESSION_STATE_GATHERING,
+  CA_SESSION_STATE_NEGOTIATING, /* our SDP is out; waiting for the answer or the user */
+  CA_SESSION_STATE_CONNECTING,  /* ICE checks */
+  CA_SESSION_STATE_SECURING,    /* DTLS handshake on the selected pair */
+  CA_SESSION_STATE_ACTIVE,      /* SRTP keyed, audio flowing */
+  CA_SESSION_STATE_FAILED,      /* terminal: ca_session_get_error() */
+  CA_SESSION_STATE_CLOSED,      /* terminal */
+  CA_SESSION_STATE_LAST
+} CaSessionState;
+
+const char *ca_session_state_to_string (CaSessionState state);
+
+typedef enum
+{
+  CA_SESSION_OFFERER,
+  CA_SESSION_ANSWERER,
+  CA_SESSION_ROLE_LAST
+} CaSessionRole;
+
+typedef struct _CaSession CaSession;
+
+/* Our SDP (offer or answer) is ready to go into SIP. */
+typedef void (*CaSessionSdpFunc) (CaSession *session, const char *sdp, gpointer user_data);
+typedef void (*CaSessionStateFunc) (CaSession *session, CaSessionState state,
+                                    gpointer user_data);
+
+typedef struct
+{
+  GMainContext *context;
+  CaSessionRole role;
+  CaDtlsCert *cert;               /* the agent's DTLS identity; the session takes a ref */
+  /* ICE */
+  gboolean force_relay;
+  gboolean ice_tcp;
+  const char *stun_address;       /* numeric */
+  guint16 stun_port;
+  const CaIceTurnServer *turn;
+  guint n_turn;
+  const char *const *local_addresses;
+  /* audio */
+  const CaMediaCodec *codecs;     /* preference order; NULL: opus then pcmu */
+  guint n_codecs;
+  const char *play_path;
+  const char *record_path;
+  gboolean silent_source;
+  CaSessionSdpFunc local_sdp;     /* required */
+  CaSessionStateFunc state_changed;
+  gpointer user_data;
+} CaSessionConfig;
+
+CaSession *ca_session_new (const CaSessionConfig *config, GError **error);
+CaSession *ca_session_ref (CaSession *session);
+void ca_session_unref (CaSession *session);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (CaSession, ca_session_unref)
+
+/* The offerer starts gathering here; the answerer after its offer is set. */
+gboolean ca_session_start_offer (CaSession *session, GError **error);
+/* The peer's SDP: the offer (answerer) or the answer (offerer). FALSE with the CA_SDP_ERROR
+ * that makes it unusable (or CA_SESSION_ERROR_SDP when it comes at the wrong time); nothing
+ * changes then, so the caller can answer 488/400 or hang up. */
+gboolean ca_session_set_remote_sdp (CaSession *session, const char *sdp, GError **error);
+/* Answerer only: the user accepted the call; ICE checks and DTLS may now run. */
+gboolean ca_session_accept (CaSession *session, GError **error);
+/* -> CLOSED; stops the audio (finalizing a recording) and frees ICE. No callback after. */
+void ca_session_close (CaSession *session);
+
+/* 400 or 488 for an error from ca_session_set_remote_sdp() (ca_sdp_error_sip_status). */
+guint ca_session_error_sip_status (const GError *error);
+
+CaSessionState ca_session_get_state (CaSession *session);
+const GError *ca_session_get_error (CaSession *session);
+
+/* What a user may ask: a{sv} with "path" (host, srflx, relay, or "" before ICE), "local",
+ * "remote" ("addr:port/udp typ host"), "suite" (e.g. "DTLS-SRTP SRTP_AEAD_AES_128_GCM"),
+ * "codec", "peer-fingerprint", "fingerprint-verified" (b: the peer's DTLS certificate matched
+ * the SDP; says nothing about who holds it: that is what a SAS is for), "sas-verified" (b:
+ * always FALSE, no ZRTP/SAS yet), "packets-sent", "bytes-sent", "packets-received",
+ * "bytes-received", "packets-lost" (t), "jitter-ms", "rtt-ms" (d; -1 when unknown),
+ * "setup-ms" (d: from creation to the first decoded audio, -1 before). Floating. */
+GVariant *ca_session_get_info (CaSession *session);
+
+G_END_DECLS
