@@ -18,7 +18,6 @@
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 #include <sofia-sip/msg_header.h>
-#include <sofia-sip/sresolv.h>
 #include <sofia-sip/su_log.h>
 #include <sofia-sip/tport_tag.h>
 #include <sofia-sip/url.h>
@@ -320,9 +319,6 @@ ca_sip_new (const CaSipConfig *config, GError **error)
   g_autoptr (CaSip) sip = NULL;
   g_autofree char *from = NULL, *domain_uri = NULL, *expires = NULL;
   g_autofree char *ua = g_strdup_printf ("sotto-agentd/%s", PACKAGE_VERSION);
-  /* Sofia resolves names with its own DNS client, which reads resolv.conf but not
-   * /etc/hosts; tests point it at their own name server with this variable. */
-  const char *resolv_conf = g_getenv ("SOTTO_SIP_RESOLV_CONF");
 
   g_return_val_if_fail (config != NULL, NULL);
   g_return_val_if_fail (config->aor != NULL && config->registrar != NULL, NULL);
@@ -405,7 +401,6 @@ ca_sip_new (const CaSipConfig *config, GError **error)
       NUTAG_ENABLEINVITE (1),
       SIPTAG_ALLOW_STR ("INVITE, ACK, BYE, CANCEL, OPTIONS"),
       SIPTAG_USER_AGENT_STR (ua),
-      TAG_IF (resolv_conf, SRESTAG_RESOLV_CONF (resolv_conf)),
       TAG_END ());
   if (sip->nua == NULL)
     {
