@@ -17,3 +17,4 @@ include $(srcdir)/tests/ca-sip.mk
 include $(srcdir)/tests/ca-control.mk
 include $(srcdir)/tests/ca-agent.mk
 include $(srcdir)/tests/nat-lab.mk
+include $(srcdir)/tests/interop.mk

@@ -1,0 +1,1 @@
+# tests/interop.mk: (placeholder, filled by its owner)
