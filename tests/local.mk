@@ -18,3 +18,5 @@ include $(srcdir)/tests/ca-control.mk
 include $(srcdir)/tests/ca-agent.mk
 include $(srcdir)/tests/nat-lab.mk
 include $(srcdir)/tests/interop.mk
+include $(srcdir)/tests/ca-rtcp.mk
+include $(srcdir)/tests/ca-zrtp.mk

@@ -1,0 +1,1 @@
+# client-agent/zrtp.mk: (placeholder, filled by its owner)

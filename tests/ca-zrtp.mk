@@ -1,0 +1,1 @@
+# tests/ca-zrtp.mk: (placeholder, filled by its owner)
