@@ -3,4 +3,4 @@
 check_PROGRAMS += tests/test-ca-rtcp
 TESTS += tests/test-ca-rtcp
 tests_test_ca_rtcp_SOURCES = tests/test-ca-rtcp.c
-tests_test_ca_rtcp_LDADD = $(CA_RTCP_LIBS) -lm
+tests_test_ca_rtcp_LDADD = $(CA_RTCP_LIBS)
