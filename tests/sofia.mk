@@ -26,3 +26,13 @@ tests_test_sofia_localhost_SOURCES = tests/test-sofia-localhost.c
 tests_test_sofia_localhost_CFLAGS = $(AM_CFLAGS) $(SOFIA_CFLAGS)
 tests_test_sofia_localhost_LDADD = tests/libsigharness.a tests/libtua.a tests/libsottotest.a \
 	$(SIG_CORE_LIBS)
+
+# A Sofia TLS client sends RFC 5626 CRLF keepalives (TPTAG_KEEPALIVE) through the SSL, and closes
+# the connection when the server stops answering (TPTAG_PINGPONG): fails on a library without
+# patch 9005 from tools/sofia-sip-fix. Against a real sotto-signald (sig-harness).
+check_PROGRAMS += tests/test-sofia-tls-keepalive
+TESTS += tests/test-sofia-tls-keepalive
+tests_test_sofia_tls_keepalive_SOURCES = tests/test-sofia-tls-keepalive.c
+tests_test_sofia_tls_keepalive_CFLAGS = $(AM_CFLAGS) $(SOFIA_CFLAGS)
+tests_test_sofia_tls_keepalive_LDADD = tests/libsigharness.a tests/libtua.a tests/libsottotest.a \
+	$(SIG_CORE_LIBS)
