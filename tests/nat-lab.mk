@@ -13,3 +13,4 @@ EXTRA_tests_test_nat_lab_DEPENDENCIES = client-agent/sotto-agentd$(EXEEXT) \
 	signal/sotto-signald$(EXEEXT) signal/sotto-admin$(EXEEXT) certs/sotto-certs$(EXEEXT) \
 	turn-glue/sotto-turn$(EXEEXT)
 EXTRA_DIST += tests/nat-lab/nat-lab
+EXTRA_DIST += docs/nat-lab.md
