@@ -16,6 +16,7 @@
 
 #include "ca-demux.h"
 #include "ca-dtls.h"
+#include "ca-rtcp.h"
 #include "ca-sdp.h"
 #include "ca-srtp.h"
 
@@ -49,6 +50,8 @@ struct _CaSession
   CaIce *ice;
   CaDtls *dtls;
   CaMedia *media;
+  CaRtcp *rtcp;
+  GSource *rtcp_timer;
   CaSdpMedia *remote;       /* the peer's offer or answer */
   CaSdpMedia *local;        /* what we sent (the offerer checks the answer against it) */
   gboolean sdp_sent;
@@ -93,8 +96,19 @@ set_state (CaSession *self, CaSessionState state)
 }
 
 static void
+stop_rtcp_timer (CaSession *self)
+{
+  if (self->rtcp_timer != NULL)
+    {
+      g_source_destroy (self->rtcp_timer);
+      g_clear_pointer (&self->rtcp_timer, g_source_unref);
+    }
+}
+
+static void
 teardown (CaSession *self)
 {
+  stop_rtcp_timer (self);
   if (self->media != NULL)
     ca_media_stop (self->media, MEDIA_STOP_MS);
   if (self->dtls != NULL)
@@ -131,6 +145,8 @@ media_send (CaMedia *media, const guint8 *rtp, gsize len, gpointer user_data)
   /* Without keys the packet dies here: plaintext RTP never reaches ICE. */
   if (srtp == NULL || len > MAX_RTP || self->state != CA_SESSION_STATE_ACTIVE)
     return;
+  if (self->rtcp != NULL)
+    ca_rtcp_on_rtp_sent (self->rtcp, rtp, len, g_get_monotonic_time ());
   memcpy (buf, rtp, len);
   if (!ca_srtp_protect (srtp, buf, &len, sizeof buf, &error))
     {
@@ -167,13 +183,48 @@ media_event (CaMedia *media, CaMediaEvent event, gpointer user_data)
     }
 }
 
+/* RTCP (RFC 3550 §6): our SR/RR every few seconds, SRTCP-protected, on the same ICE pair
+ * (rtcp-mux). The peer's reports give the round-trip time and the loss it sees. */
+static void arm_rtcp_timer (CaSession *self, guint ms);
+
+static gboolean
+rtcp_tick (gpointer data)
+{
+  CaSession *self = data;
+  guint8 buf[CA_RTCP_REPORT_MAX_SIZE + CA_SRTP_MAX_TRAILER];
+  CaSrtp *srtp = self->dtls != NULL ? ca_dtls_get_srtp (self->dtls) : NULL;
+  gsize len;
+
+  g_clear_pointer (&self->rtcp_timer, g_source_unref);
+  if (srtp == NULL || self->rtcp == NULL || self->state != CA_SESSION_STATE_ACTIVE)
+    return G_SOURCE_REMOVE;
+  len = ca_rtcp_build_report (self->rtcp, g_get_monotonic_time (),
+                              ca_rtcp_ntp_from_real_time (g_get_real_time ()), buf,
+                              CA_RTCP_REPORT_MAX_SIZE);
+  if (len > 0 && ca_srtp_protect_rtcp (srtp, buf, &len, sizeof buf, NULL))
+    ca_ice_send (self->ice, buf, len);
+  arm_rtcp_timer (self, ca_rtcp_next_interval_ms (self->rtcp));
+  return G_SOURCE_REMOVE;
+}
+
+static void
+arm_rtcp_timer (CaSession *self, guint ms)
+{
+  stop_rtcp_timer (self);
+  self->rtcp_timer = g_timeout_source_new (ms);
+  g_source_set_callback (self->rtcp_timer, rtcp_tick, self, NULL);
+  g_source_attach (self->rtcp_timer, self->context);
+}
+
 static void
 start_media (CaSession *self)
 {
+  guint32 ssrc = g_random_int_range (1, G_MAXINT32);
   CaMediaConfig config = {
     .context = self->context,
     .codec = self->codec,
     .payload_type = self->pt,
+    .ssrc = ssrc,
     .play_path = self->play_path,
     .record_path = self->record_path,
     .silent_source = self->silent_source,
@@ -183,6 +234,13 @@ start_media (CaSession *self)
   };
   g_autoptr (GError) error = NULL;
 
+  self->rtcp = ca_rtcp_new (ssrc, self->codec == CA_MEDIA_CODEC_OPUS ? 48000 : 8000, &error);
+  if (self->rtcp == NULL)
+    {
+      fail (self, g_error_new (CA_SESSION_ERROR, CA_SESSION_ERROR_MEDIA, "RTCP: %s",
+                               error->message));
+      return;
+    }
   self->media = ca_media_new (&config, &error);
   if (self->media == NULL || !ca_media_start (self->media, &error))
     {
@@ -191,6 +249,7 @@ start_media (CaSession *self)
       return;
     }
   set_state (self, CA_SESSION_STATE_ACTIVE);
+  arm_rtcp_timer (self, ca_rtcp_next_interval_ms (self->rtcp));
 }
 
 /* ---- DTLS ---- */
@@ -289,8 +348,21 @@ ice_recv (CaIce *ice, const guint8 *data, gsize len, gpointer user_data)
       else
         ok = ca_srtp_unprotect (srtp, buf, &len, NULL);
       /* A packet that fails authentication is dropped, never played. */
-      if (ok && !ca_demux_is_rtcp (buf, len))
-        ca_media_push_rtp (self->media, buf, len);
+      if (!ok)
+        break;
+      if (ca_demux_is_rtcp (buf, len))
+        {
+          g_autoptr (GError) error = NULL;
+
+          if (!ca_rtcp_parse (self->rtcp, buf, len, g_get_monotonic_time (),
+                              ca_rtcp_ntp_from_real_time (g_get_real_time ()), &error))
+            g_debug ("RTCP from the peer refused: %s", error->message);
+        }
+      else
+        {
+          ca_rtcp_on_rtp_received (self->rtcp, buf, len, g_get_monotonic_time ());
+          ca_media_push_rtp (self->media, buf, len);
+        }
       break;
     default:
       break;
@@ -483,6 +555,7 @@ ca_session_unref (CaSession *self)
   self->detached = TRUE;
   teardown (self);
   g_clear_pointer (&self->media, ca_media_free);
+  g_clear_pointer (&self->rtcp, ca_rtcp_free);
   g_clear_pointer (&self->dtls, ca_dtls_unref);
   g_clear_pointer (&self->ice, ca_ice_unref);
   g_clear_pointer (&self->remote, ca_sdp_media_free);
@@ -725,8 +798,23 @@ ca_session_get_info (CaSession *self)
                          g_variant_new_uint64 (stats.bytes_received));
   g_variant_builder_add (&b, "{sv}", "packets-lost", g_variant_new_uint64 (stats.packets_lost));
   g_variant_builder_add (&b, "{sv}", "jitter-ms", g_variant_new_double (stats.jitter_ms));
-  /* No RTCP round trip yet: say "unknown" rather than invent one. */
-  g_variant_builder_add (&b, "{sv}", "rtt-ms", g_variant_new_double (-1));
+  {
+    double rtt = -1; /* unknown until the peer has answered one of our sender reports */
+
+    if (self->rtcp != NULL && !ca_rtcp_get_rtt_ms (self->rtcp, &rtt))
+      rtt = -1;
+    g_variant_builder_add (&b, "{sv}", "rtt-ms", g_variant_new_double (rtt));
+    g_variant_builder_add (&b, "{sv}", "peer-packets-lost",
+                           g_variant_new_uint32 (self->rtcp != NULL
+                                                   ? ca_rtcp_get_remote_cumulative_lost (
+                                                       self->rtcp)
+                                                   : 0));
+    g_variant_builder_add (&b, "{sv}", "peer-loss-percent",
+                           g_variant_new_double (
+                             self->rtcp != NULL
+                               ? ca_rtcp_get_remote_fraction_lost (self->rtcp) * 100.0 / 256
+                               : 0));
+  }
   g_variant_builder_add (&b, "{sv}", "setup-ms",
                          g_variant_new_double (stats.first_audio_us > 0
                                                  ? (stats.first_audio_us - self->created_us)

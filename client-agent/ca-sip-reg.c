@@ -8,9 +8,11 @@
  *  - 408, 480, 5xx (also the 503 nta makes up when it cannot connect or TLS verification
  *    fails) and nua's internal errors: RETRYING, then a new REGISTER on a new handle after
  *    1 s, 2 s, 4 s ... 60 s, each with ±20 % jitter (RFC 5626 §4.5).
- * Sofia 1.12.11's TLS transport has no keepalive timer (TPTAG_KEEPALIVE only works on TCP),
- * so liveness is checked with an OPTIONS to the domain every keepalive_s: the server answers
- * it without authentication, and no answer within nta's timeout counts as a lost flow. */
+ * The flow itself is kept with RFC 5626 CRLF keepalives every keepalive_s (ca-sip.c; our
+ * Sofia-SIP's patch 9005 gives TLS the keepalive timer Debian's lacks). On top of that, every
+ * OPTIONS_EVERY keepalives an OPTIONS to the domain checks that the server, not just the TCP
+ * connection, still answers: it needs no authentication, and no answer within nta's timeout
+ * counts as a lost flow. */
 #define G_LOG_DOMAIN "sotto-agent"
 #include "config.h"
 
@@ -21,6 +23,7 @@
 #include "ca-sip-priv.h"
 
 #define RETRY_BASE_MS 1000
+#define OPTIONS_EVERY 4
 #define RETRY_MAX_MS 60000
 #define MAX_AUTH_ATTEMPTS 2
 /* When TLS verification fails, Sofia closes the connection without failing the REGISTER
@@ -142,7 +145,8 @@ static void
 schedule_ping (CaSip *sip)
 {
   ca_sip_timeout_clear (sip, &sip->ping_id);
-  sip->ping_id = ca_sip_timeout_add (sip, sip->keepalive_s * 1000, ping_fired, sip);
+  sip->ping_id = ca_sip_timeout_add (sip, sip->keepalive_s * 1000 * OPTIONS_EVERY, ping_fired,
+                                     sip);
 }
 
 static void

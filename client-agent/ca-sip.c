@@ -313,6 +313,9 @@ fresh_instance_id (void)
   return g_strconcat ("urn:uuid:", uuid, NULL);
 }
 
+/* How long a CRLF ping may go unanswered (RFC 5626 §4.4.1 suggests 10 s). */
+#define PONG_TIMEOUT_MS 10000
+
 CaSip *
 ca_sip_new (const CaSipConfig *config, GError **error)
 {
@@ -395,6 +398,10 @@ ca_sip_new (const CaSipConfig *config, GError **error)
       NUTAG_INSTANCE (sip->instance_id),
       NUTAG_OUTBOUND ("outbound no-natify no-validate no-options-keepalive"),
       NUTAG_KEEPALIVE (0),
+      /* RFC 5626 §4.4.1 CRLF keepalives on our TLS flow (our Sofia-SIP, patch 9005): they keep
+       * the NAT binding open, and a ping left unanswered closes the flow as an error, which
+       * makes nua register again. */
+      TPTAG_KEEPALIVE (sip->keepalive_s * 1000), TPTAG_PINGPONG (PONG_TIMEOUT_MS),
       SIPTAG_EXPIRES_STR (expires),
       /* Bodies are opaque here: no offer/answer engine. */
       NUTAG_MEDIA_ENABLE (0), NUTAG_AUTOALERT (0), NUTAG_AUTOANSWER (0),

@@ -210,6 +210,25 @@ test_direct (Fixture *f, gconstpointer data)
     g_assert_cmpuint (agent_proc_call_u64 (bob, b_id, "packets-received"), >, 100);
     g_assert_cmpuint (agent_proc_call_u64 (alice, a_id, "packets-sent"), >, 100);
   }
+  {
+    /* RTCP sender and receiver reports give a round-trip time (RFC 3550 §6.4.1): reports go
+     * every 2.5-7.5 s, so allow two rounds. On loopback it is well under 50 ms. */
+    gint64 deadline = g_get_monotonic_time () + 16 * G_USEC_PER_SEC;
+    double rtt = -1;
+
+    while (g_get_monotonic_time () < deadline)
+      {
+        g_autoptr (GVariant) info = agent_proc_call_info (alice, a_id);
+
+        g_assert_true (g_variant_lookup (info, "rtt-ms", "d", &rtt));
+        if (rtt >= 0)
+          break;
+        agent_sleep_ms (200);
+      }
+    g_test_message ("alice's RTT to bob: %.2f ms", rtt);
+    g_assert_cmpfloat (rtt, >=, 0);
+    g_assert_cmpfloat (rtt, <, 50);
+  }
   invoke_ok (alice, "Hangup", a_id);
   /* The caller's BYE reaches the callee as a normal end. */
   assert_ended_with (bob, b_id, NULL);

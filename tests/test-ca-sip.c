@@ -49,6 +49,9 @@ typedef struct
   Agent *alice, *bob;
 } Fixture;
 
+/* The keepalive interval agent_new() asks for (0: ca-sip's default). */
+static guint keepalive_s_for_new_agents;
+
 static void
 call_event_free (CallEvent *e)
 {
@@ -214,6 +217,7 @@ agent_new (SigHarness *h, const char *name, const char *password, const char *ca
     .password = password,
     .ca_file = ca_file ? ca_file : h->cafile,
     .expires_s = 600,
+    .keepalive_s = keepalive_s_for_new_agents,
     .reg_changed = on_reg,
     .turn_received = on_turn,
     .call_changed = on_call,
@@ -333,6 +337,34 @@ test_register (Fixture *f, gconstpointer data)
     g_assert_null (strstr (log, "alice-secret-1"));
     g_assert_nonnull (strstr (log, "alice registered a device"));
   }
+}
+
+/* RFC 5626 §4.4.1: the agent keeps its TLS flow with CRLF pings (patch 9005 of our Sofia-SIP)
+ * and sotto-signald answers each with a pong (patch 9002); the server logs each pong it sends
+ * when Sofia's transport log is on. */
+static void
+test_keepalive (Fixture *f, gconstpointer data)
+{
+  g_autofree char *log = NULL;
+  guint pongs = 0;
+
+  /* Restart the server on its port with Sofia's transport log on. */
+  g_assert_cmpint (sig_harness_stop (f->h), ==, 0);
+  g_setenv ("TPORT_DEBUG", "7", TRUE);
+  sig_harness_start (f->h);
+  g_unsetenv ("TPORT_DEBUG");
+
+  keepalive_s_for_new_agents = 1;
+  f->alice = agent_new (f->h, "alice", "alice-secret-1", NULL, "localhost");
+  keepalive_s_for_new_agents = 0;
+  agent_register (f->alice);
+  spin (3500);
+  log = sig_harness_log (f->h);
+  for (const char *p = log; (p = strstr (p, "pong(s) sent")) != NULL; p++)
+    pongs++;
+  g_test_message ("%u pongs in 3.5 s with a 1 s keepalive", pongs);
+  g_assert_cmpuint (pongs, >=, 2);
+  g_assert_cmpint (ca_sip_get_reg_state (f->alice->sip), ==, CA_SIP_REG_REGISTERED);
 }
 
 static void
@@ -641,6 +673,7 @@ main (int argc, char **argv)
   ADD ("/agent/sip/register", test_register, NULL);
   ADD ("/agent/sip/register/wrong-password", test_wrong_password, NULL);
   ADD ("/agent/sip/tls/wrong-ca", test_tls_wrong_ca, NULL);
+  ADD ("/agent/sip/keepalive", test_keepalive, NULL);
   ADD ("/agent/sip/tls/wrong-name", test_tls_wrong_name, NULL);
   ADD ("/agent/sip/call/answer-bye", test_call_answer_bye, GINT_TO_POINTER (FALSE));
   ADD ("/agent/sip/call/answer-bye-callee", test_call_answer_bye, GINT_TO_POINTER (TRUE));
