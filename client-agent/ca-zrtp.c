@@ -668,6 +668,13 @@ ca_zrtp_close (CaZrtp *zrtp)
 
 /* ---- results ---- */
 
+/* Results of a key agreement we still stand by: not after a late a=zrtp-hash mismatch. */
+static gboolean
+has_result (CaZrtp *zrtp)
+{
+  return zrtp->secured && zrtp->state != CA_ZRTP_STATE_FAILED;
+}
+
 CaZrtpState
 ca_zrtp_get_state (CaZrtp *zrtp)
 {
@@ -686,21 +693,21 @@ const char *
 ca_zrtp_get_sas (CaZrtp *zrtp)
 {
   g_return_val_if_fail (zrtp != NULL, NULL);
-  return zrtp->secured ? zrtp->sas : NULL;
+  return has_result (zrtp) ? zrtp->sas : NULL;
 }
 
 CaZrtpAuxMatch
 ca_zrtp_get_aux_match (CaZrtp *zrtp)
 {
   g_return_val_if_fail (zrtp != NULL, CA_ZRTP_AUX_UNKNOWN);
-  return zrtp->secured ? zrtp->aux : CA_ZRTP_AUX_UNKNOWN;
+  return has_result (zrtp) ? zrtp->aux : CA_ZRTP_AUX_UNKNOWN;
 }
 
 gboolean
 ca_zrtp_is_sas_verified (CaZrtp *zrtp)
 {
   g_return_val_if_fail (zrtp != NULL, FALSE);
-  return zrtp->secured && zrtp->verified;
+  return has_result (zrtp) && zrtp->verified;
 }
 
 void
@@ -708,6 +715,12 @@ ca_zrtp_set_sas_verified (CaZrtp *zrtp, gboolean verified)
 {
   g_return_if_fail (zrtp != NULL);
   g_return_if_fail (zrtp->secured);
+  if (zrtp->state == CA_ZRTP_STATE_FAILED)
+    {
+      /* A late a=zrtp-hash mismatch: bzrtp has torn down the exchange the users compared. */
+      g_message ("ZRTP: SAS confirmation ignored: the endpoint failed");
+      return;
+    }
   /* bzrtp writes the pvs flag into the cache row of this peer ZID and URI; after a cache
    * mismatch, confirming the SAS also stores the new retained secret (RFC 6189 §4.6.1). */
   if (verified)

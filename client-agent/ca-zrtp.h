@@ -120,8 +120,9 @@ CaZrtpState ca_zrtp_get_state (CaZrtp *zrtp);
 /* Why the endpoint FAILED (or NULL). Owned by the endpoint. */
 const GError *ca_zrtp_get_error (CaZrtp *zrtp);
 
-/* In SECURE (and after): the SAS to read out, 4 base32 characters (RFC 6189 §5.1.6). NULL
- * before. Owned by the endpoint. */
+/* In SECURE (and once CLOSED after it): the SAS to read out, 4 base32 characters (RFC 6189
+ * §5.1.6). NULL before, and when FAILED. Owned by the endpoint. The aux match and the
+ * verified flag follow the same rule (UNKNOWN, FALSE). */
 const char *ca_zrtp_get_sas (CaZrtp *zrtp);
 CaZrtpAuxMatch ca_zrtp_get_aux_match (CaZrtp *zrtp);
 /* Both sides had confirmed the SAS with this peer's ZID in an earlier call, and the retained

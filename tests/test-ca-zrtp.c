@@ -520,6 +520,9 @@ test_hello_hash_late (Fixture *f, gconstpointer data)
   g_assert_cmpint (ca_zrtp_get_state (a.zrtp), ==, CA_ZRTP_STATE_FAILED);
   g_assert_error ((GError *) ca_zrtp_get_error (a.zrtp), CA_ZRTP_ERROR, CA_ZRTP_ERROR_HELLO_HASH);
   g_assert_false (ca_zrtp_is_authenticated (a.zrtp));
+  g_assert_null (ca_zrtp_get_sas (a.zrtp));
+  g_assert_cmpint (ca_zrtp_get_aux_match (a.zrtp), ==, CA_ZRTP_AUX_UNKNOWN);
+  g_assert_nonnull (ca_zrtp_get_sas (b.zrtp));
   spin (f, 50);
   g_assert_cmpint (ca_zrtp_get_state (b.zrtp), ==, CA_ZRTP_STATE_SECURE);
   peer_clear (&a);
@@ -638,11 +641,28 @@ test_verified_across_calls (Fixture *f, gconstpointer data)
   peer_end_call (&a);
   peer_end_call (&b);
 
-  /* Call 5: nobody confirmed in call 4, so still not verified. */
+  /* Call 5: nobody confirmed in call 4, so still not verified; and Alice kept her old secret
+   * (bzrtp delays the update after a mismatch until the SAS is confirmed, §4.6.1), so the
+   * mismatch shows again. This time the users compare and confirm. */
   random_aux (aux);
   call_secure (&a, &b, aux, aux);
   g_assert_false (ca_zrtp_is_sas_verified (a.zrtp));
   g_assert_false (ca_zrtp_is_sas_verified (b.zrtp));
+  g_assert_true (ca_zrtp_get_cache_mismatch (a.zrtp));
+  ca_zrtp_set_sas_verified (a.zrtp, TRUE);
+  ca_zrtp_set_sas_verified (b.zrtp, TRUE);
+  g_assert_false (ca_zrtp_get_cache_mismatch (a.zrtp));
+  peer_end_call (&a);
+  peer_end_call (&b);
+
+  /* Call 6: secrets agree again, verified without asking. */
+  random_aux (aux);
+  call_secure (&a, &b, aux, aux);
+  g_assert_false (ca_zrtp_get_cache_mismatch (a.zrtp));
+  g_assert_false (ca_zrtp_get_cache_mismatch (b.zrtp));
+  g_assert_true (ca_zrtp_is_sas_verified (a.zrtp));
+  g_assert_true (ca_zrtp_is_sas_verified (b.zrtp));
+  g_assert_true (ca_zrtp_is_authenticated (a.zrtp));
 
   peer_clear (&a);
   peer_clear (&b);
