@@ -11,7 +11,7 @@ bench_sotto_sipload_SOURCES = \
 	bench/bench-stats.c bench/bench-stats.h \
 	bench/bench-proc.c bench/bench-proc.h
 bench_sotto_sipload_LDADD = $(SOTTO_COMMON_LIBS)
-EXTRA_DIST += bench/run bench/README.md bench/kamailio/kamailio.cfg bench/kamailio/tls.cfg
+EXTRA_DIST += bench/run bench/calls bench/README.md bench/kamailio/kamailio.cfg bench/kamailio/tls.cfg
 
 .PHONY: bench
 bench: bench/sotto-sipload
