@@ -43,6 +43,16 @@ typedef struct
   guint stun, dtls, rtp, other, plaintext;
 } WireCount;
 
+/* A host-order 32-bit field of the pcap file, which need not be aligned. */
+static guint32
+u32_at (const guint8 *p)
+{
+  guint32 v;
+
+  memcpy (&v, p, sizeof v);
+  return v;
+}
+
 /* Reads a classic pcap file (tcpdump -w, link type EN10MB on Linux lo) and classifies the UDP
  * payloads to or from @port_a or @port_b. */
 static void
@@ -54,12 +64,12 @@ classify_pcap (const char *path, guint16 port_a, guint16 port_b, WireCount *out)
 
   g_assert_true (g_file_get_contents (path, (char **) &data, &len, &error));
   g_assert_cmpuint (len, >=, 24);
-  g_assert_cmphex (*(guint32 *) data, ==, 0xa1b2c3d4);
-  g_assert_cmpuint (*(guint32 *) (data + 20), ==, 1); /* DLT_EN10MB */
+  g_assert_cmphex (u32_at (data), ==, 0xa1b2c3d4);
+  g_assert_cmpuint (u32_at (data + 20), ==, 1); /* DLT_EN10MB */
   memset (out, 0, sizeof *out);
   while (off + 16 <= len)
     {
-      guint32 incl = *(guint32 *) (data + off + 8);
+      guint32 incl = u32_at (data + off + 8);
       const guint8 *frame = data + off + 16;
       const guint8 *ip, *udp, *payload;
       gsize ihl, plen;
