@@ -472,13 +472,11 @@ resolve_next (TurnResolve *r)
       t->transport = uri->kind == CA_TURN_URI_TCP ? CA_ICE_TURN_TCP : CA_ICE_TURN_UDP;
       t->username = g_strdup (r->info->username);
       t->password = g_strdup (r->info->password);
-      if (self->stun_address == NULL && uri->kind == CA_TURN_URI_UDP)
-        {
-          /* coturn answers STUN Binding on its TURN port: our server-reflexive source. */
-          self->stun_address = g_strdup (addr);
-          self->stun_port = uri->port;
-        }
     }
+  /* No separate STUN server: libnice takes the server-reflexive candidate from the
+   * XOR-MAPPED-ADDRESS of the UDP allocation. A Binding request sent to coturn from the socket
+   * that already holds an allocation went unanswered, and gathering then waited for libnice's
+   * STUN timeout (about 2 s) before the offer could leave (bench/README.md, "Calls"). */
   g_info ("TURN: %u relay server%s usable, valid for %u s", self->n_turn,
           self->n_turn == 1 ? "" : "s", r->info->ttl_s);
   turn_resolve_free (r);
