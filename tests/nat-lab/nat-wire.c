@@ -65,6 +65,16 @@ classify (const guint8 *p, gsize len, NatWireCount *c, int depth)
     }
 }
 
+/* pcap records follow each other unaligned. */
+static guint32
+read_u32 (const guint8 *p)
+{
+  guint32 v;
+
+  memcpy (&v, p, sizeof v);
+  return v;
+}
+
 gboolean
 nat_wire_scan (const char *path, const char *only_host, NatWireCount *out, GError **error)
 {
@@ -75,7 +85,7 @@ nat_wire_scan (const char *path, const char *only_host, NatWireCount *out, GErro
 
   if (!g_file_get_contents (path, (char **) &data, &len, error))
     return FALSE;
-  if (len < 24 || *(guint32 *) data != 0xa1b2c3d4 || *(guint32 *) (data + 20) != 1)
+  if (len < 24 || read_u32 (data) != 0xa1b2c3d4 || read_u32 (data + 20) != 1)
     {
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
                    "%s: not a little-endian Ethernet pcap", path);
@@ -88,7 +98,7 @@ nat_wire_scan (const char *path, const char *only_host, NatWireCount *out, GErro
     }
   while (off + 16 <= len)
     {
-      guint32 incl = *(guint32 *) (data + off + 8);
+      guint32 incl = read_u32 (data + off + 8);
       const guint8 *frame = data + off + 16;
       const guint8 *ip, *l4, *payload;
       gsize ihl, plen, l4len, hlen;
