@@ -221,9 +221,25 @@ session_state (CaSession *session, CaSessionState state, gpointer user_data)
     }
 }
 
+/* "bob" -> "sips:bob@<our domain>", so the ZRTP cache keys on one name per person. */
+static char *
+canonical_peer (CaAgent *self, const char *target)
+{
+  const char *at = strchr (self->config->aor, '@');
+
+  if (g_str_has_prefix (target, "sips:") || g_str_has_prefix (target, "sip:"))
+    return g_strdup (target);
+  if (strchr (target, '@') != NULL)
+    return g_strdup_printf ("sips:%s", target);
+  return g_strdup_printf ("sips:%s%s", target, at != NULL ? at : "");
+}
+
 static CaSession *
 new_session (CaAgent *self, AgentCall *call, CaSessionRole role, GError **error)
 {
+  g_autofree char *zrtp_cache = g_build_filename (self->config->state_dir, "zrtp-cache.sqlite",
+                                                  NULL);
+  g_autofree char *peer = canonical_peer (self, call->peer != NULL ? call->peer : "");
   CaSessionConfig config = {
     .role = role,
     .cert = self->cert,
@@ -239,6 +255,9 @@ new_session (CaAgent *self, AgentCall *call, CaSessionRole role, GError **error)
     .play_path = self->config->play_path,
     .record_path = self->config->record_path,
     .silent_source = self->config->silence,
+    .zrtp_cache_path = zrtp_cache,
+    .self_uri = self->config->aor,
+    .peer_uri = peer,
     .local_sdp = session_sdp,
     .state_changed = session_state,
     .user_data = call,
@@ -630,6 +649,24 @@ backend_hangup (gpointer user_data, guint id, GError **error)
   return ca_sip_hangup (self->sip, call->sip_id, NULL, error);
 }
 
+static gboolean
+backend_verify (gpointer user_data, guint id, gboolean verified, GError **error)
+{
+  CaAgent *self = user_data;
+  AgentCall *call = lookup_live (self, id, error);
+
+  if (call == NULL)
+    return FALSE;
+  if (call->session == NULL || !ca_session_set_sas_verified (call->session, verified, error))
+    {
+      if (error != NULL && *error == NULL)
+        g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, "call %u has no media session", id);
+      return FALSE;
+    }
+  g_info ("call %u: the users %s the SAS", id, verified ? "confirmed" : "reset");
+  return TRUE;
+}
+
 static void
 add_call_fields (GVariantBuilder *b, const AgentCall *call)
 {
@@ -707,6 +744,7 @@ static const CaControlBackend backend = {
   .hangup = backend_hangup,
   .list_calls = backend_list_calls,
   .call_info = backend_call_info,
+  .verify = backend_verify,
 };
 
 /* ---- life cycle ---- */

@@ -165,6 +165,20 @@ method_call (GDBusConnection *connection, const char *sender, const char *object
       else
         return_backend_error (invocation, error);
     }
+  else if (g_str_equal (method, "Verify"))
+    {
+      gboolean verified = FALSE;
+
+      g_variant_get (parameters, "(ub)", &call_id, &verified);
+      if (b->verify == NULL)
+        goto unsupported;
+      if (!check_call_id (invocation, call_id))
+        return;
+      if (b->verify (control->self, call_id, verified, &error))
+        g_dbus_method_invocation_return_value (invocation, NULL);
+      else
+        return_backend_error (invocation, error);
+    }
   else if (g_str_equal (method, "CallInfo"))
     {
       g_variant_get (parameters, "(u)", &call_id);

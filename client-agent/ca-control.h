@@ -8,6 +8,7 @@
  *   Status () -> (a{sv} status)      registration, aor, registrar, TURN, calls
  *   Call (s target) -> (u call_id)
  *   Answer (u call_id), Hangup (u call_id)
+ *   Verify (u call_id, b verified)   the users compared the SAS (ZRTP) and it matched
  *   ListCalls () -> (aa{sv} calls)   each with "id", "peer", "direction", "state", "reason"
  *   CallInfo (u call_id) -> (a{sv})  path kind, selected pair, RTT, packets/bytes each way,
  *                                    loss, encryption suite, peer key verified...
@@ -34,6 +35,8 @@ typedef struct
   gboolean (*hangup) (gpointer self, guint call_id, GError **error);
   GVariant *(*list_calls) (gpointer self);                      /* aa{sv} */
   GVariant *(*call_info) (gpointer self, guint call_id, GError **error); /* a{sv} */
+  /* The users compared the call's SAS aloud and it matched (or: forget it). */
+  gboolean (*verify) (gpointer self, guint call_id, gboolean verified, GError **error);
 } CaControlBackend;
 
 typedef struct _CaControl CaControl;

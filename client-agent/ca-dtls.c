@@ -655,6 +655,34 @@ ca_dtls_get_error (CaDtls *dtls)
   return dtls->error;
 }
 
+gboolean
+ca_dtls_export (CaDtls *dtls, const char *label, guint8 *out, gsize len, GError **error)
+{
+  g_return_val_if_fail (label != NULL && out != NULL && len > 0, FALSE);
+
+  if (dtls->state != CA_DTLS_STATE_CONNECTED || dtls->ssl == NULL)
+    {
+      g_set_error (error, CA_DTLS_ERROR, CA_DTLS_ERROR_SETUP,
+                   "keying material exists only once DTLS is connected");
+      return FALSE;
+    }
+  /* Without RFC 7627 a man in the middle can make two sessions share a master secret
+   * (the triple handshake attack), and the export would no longer tell them apart. */
+  if (SSL_get_extms_support (dtls->ssl) != 1)
+    {
+      g_set_error (error, CA_DTLS_ERROR, CA_DTLS_ERROR_HANDSHAKE,
+                   "the DTLS session has no extended master secret (RFC 7627)");
+      return FALSE;
+    }
+  if (SSL_export_keying_material (dtls->ssl, out, len, label, strlen (label), NULL, 0, 0) != 1)
+    {
+      g_set_error (error, CA_DTLS_ERROR, CA_DTLS_ERROR_SETUP, "OpenSSL cannot export \"%s\"",
+                   label);
+      return FALSE;
+    }
+  return TRUE;
+}
+
 CaSrtp *
 ca_dtls_get_srtp (CaDtls *dtls)
 {

@@ -97,6 +97,12 @@ CaDtlsState ca_dtls_get_state (CaDtls *dtls);
 CaDtlsRole ca_dtls_get_role (CaDtls *dtls);
 /* Why the endpoint FAILED (or NULL). Owned by the endpoint. */
 const GError *ca_dtls_get_error (CaDtls *dtls);
+/* In CONNECTED: @len bytes of RFC 5705 keying material under @label, unique to this DTLS
+ * session: the handshake must have used the extended master secret (RFC 7627), checked here.
+ * sotto-agentd binds ZRTP to the DTLS session with it (ca-session). */
+gboolean ca_dtls_export (CaDtls *dtls, const char *label, guint8 *out, gsize len,
+                         GError **error);
+
 /* In CONNECTED: the SRTP sessions, owned by the endpoint (NULL before). */
 CaSrtp *ca_dtls_get_srtp (CaDtls *dtls);
 

@@ -14,11 +14,18 @@
 
 #include <string.h>
 
+#include <openssl/crypto.h>
+
 #include "ca-demux.h"
 #include "ca-dtls.h"
 #include "ca-rtcp.h"
 #include "ca-sdp.h"
 #include "ca-srtp.h"
+#include "ca-zrtp.h"
+
+/* RFC 5705 label for the ZRTP auxiliary secret: each end's DTLS session, exported. */
+#define ZRTP_AUX_LABEL "EXTRACTOR-sotto-zrtp-aux"
+#define ZRTP_AUX_LEN   32
 
 #define MAX_RTP       1500
 #define OPUS_PT       111
@@ -51,6 +58,8 @@ struct _CaSession
   CaDtls *dtls;
   CaMedia *media;
   CaRtcp *rtcp;
+  CaZrtp *zrtp;
+  gboolean zrtp_wanted;     /* the peer offered or answered a=zrtp-hash */
   GSource *rtcp_timer;
   CaSdpMedia *remote;       /* the peer's offer or answer */
   CaSdpMedia *local;        /* what we sent (the offerer checks the answer against it) */
@@ -111,6 +120,8 @@ teardown (CaSession *self)
   stop_rtcp_timer (self);
   if (self->media != NULL)
     ca_media_stop (self->media, MEDIA_STOP_MS);
+  if (self->zrtp != NULL)
+    ca_zrtp_close (self->zrtp);
   if (self->dtls != NULL)
     ca_dtls_close (self->dtls);
   if (self->ice != NULL)
@@ -254,6 +265,8 @@ start_media (CaSession *self)
 
 /* ---- DTLS ---- */
 
+static void start_zrtp (CaSession *self);
+
 static void
 dtls_send (CaDtls *dtls, const guint8 *data, gsize len, gpointer user_data)
 {
@@ -276,6 +289,7 @@ dtls_state (CaDtls *dtls, CaDtlsState state, gpointer user_data)
       g_info ("DTLS-SRTP keyed with %s; the peer's certificate matches its SDP fingerprint",
               ca_srtp_profile_to_string (ca_srtp_get_profile (ca_dtls_get_srtp (dtls))));
       start_media (self);
+      start_zrtp (self);
       break;
     case CA_DTLS_STATE_FAILED:
       e = ca_dtls_get_error (dtls);
@@ -293,6 +307,60 @@ dtls_state (CaDtls *dtls, CaDtlsState state, gpointer user_data)
     default:
       break;
     }
+}
+
+/* ---- ZRTP: the SAS, bound to this DTLS session ---- */
+
+static void
+zrtp_send (CaZrtp *zrtp, const guint8 *data, gsize len, gpointer user_data)
+{
+  CaSession *self = user_data;
+
+  if (self->ice != NULL)
+    ca_ice_send (self->ice, data, len);
+}
+
+static void
+zrtp_state (CaZrtp *zrtp, CaZrtpState state, gpointer user_data)
+{
+  const GError *e;
+
+  switch (state)
+    {
+    case CA_ZRTP_STATE_SECURE:
+      g_info ("ZRTP: SAS %s (%s), DTLS binding %s%s", ca_zrtp_get_sas (zrtp),
+              ca_zrtp_is_sas_verified (zrtp) ? "verified before" : "not verified yet",
+              ca_zrtp_aux_match_to_string (ca_zrtp_get_aux_match (zrtp)),
+              ca_zrtp_get_cache_mismatch (zrtp) ? "; the peer's cached secrets changed" : "");
+      break;
+    case CA_ZRTP_STATE_FAILED:
+      /* No SAS for this call; DTLS-SRTP still protects it against everyone but a server that
+       * swaps fingerprints, and the user sees that the key is not verified. */
+      e = ca_zrtp_get_error (zrtp);
+      g_warning ("ZRTP failed, no SAS for this call: %s", e != NULL ? e->message : "?");
+      break;
+    default:
+      break;
+    }
+}
+
+static void
+start_zrtp (CaSession *self)
+{
+  guint8 aux[ZRTP_AUX_LEN];
+  g_autoptr (GError) error = NULL;
+
+  if (self->zrtp == NULL || !self->zrtp_wanted)
+    return;
+  if (!ca_dtls_export (self->dtls, ZRTP_AUX_LABEL, aux, sizeof aux, &error)
+      || !ca_zrtp_set_aux_secret (self->zrtp, aux, sizeof aux, &error))
+    {
+      OPENSSL_cleanse (aux, sizeof aux);
+      g_warning ("ZRTP not started: %s", error->message);
+      return;
+    }
+  OPENSSL_cleanse (aux, sizeof aux);
+  ca_zrtp_start (self->zrtp);
 }
 
 static void
@@ -337,6 +405,10 @@ ice_recv (CaIce *ice, const guint8 *data, gsize len, gpointer user_data)
     case CA_DEMUX_DTLS:
       if (self->dtls != NULL)
         ca_dtls_feed (self->dtls, data, len);
+      break;
+    case CA_DEMUX_ZRTP:
+      if (self->zrtp != NULL && self->zrtp_wanted)
+        ca_zrtp_feed (self->zrtp, data, len);
       break;
     case CA_DEMUX_RTP_RTCP:
       srtp = self->dtls != NULL ? ca_dtls_get_srtp (self->dtls) : NULL;
@@ -411,6 +483,9 @@ build_local (CaSession *self)
   if (!ca_sdp_media_set_fingerprint (m, ca_dtls_cert_get_fingerprint (self->cert), NULL))
     return NULL;
   m->rtcp_mux = TRUE;
+  /* Offer ZRTP always; answer it only to a peer that offered it. */
+  if (self->zrtp != NULL && (self->role == CA_SESSION_OFFERER || self->zrtp_wanted))
+    m->zrtp_hash = g_strdup (ca_zrtp_get_hello_hash (self->zrtp));
   if (self->role == CA_SESSION_OFFERER)
     m->setup = CA_SDP_SETUP_ACTPASS;
   else
@@ -533,6 +608,22 @@ ca_session_new (const CaSessionConfig *config, GError **error)
   self->accepted = config->role == CA_SESSION_OFFERER;
   self->created_us = g_get_monotonic_time ();
 
+  if (config->zrtp_cache_path != NULL)
+    {
+      CaZrtpConfig zc = {
+        .context = self->context,
+        .cache_path = config->zrtp_cache_path,
+        .self_uri = config->self_uri,
+        .peer_uri = config->peer_uri,
+        .send = zrtp_send,
+        .state_changed = zrtp_state,
+        .user_data = self,
+      };
+
+      self->zrtp = ca_zrtp_new (&zc, error);
+      if (self->zrtp == NULL)
+        return NULL;
+    }
   ice.user_data = self;
   self->ice = ca_ice_new (&ice, error);
   if (self->ice == NULL)
@@ -556,6 +647,7 @@ ca_session_unref (CaSession *self)
   teardown (self);
   g_clear_pointer (&self->media, ca_media_free);
   g_clear_pointer (&self->rtcp, ca_rtcp_free);
+  g_clear_pointer (&self->zrtp, ca_zrtp_unref);
   g_clear_pointer (&self->dtls, ca_dtls_unref);
   g_clear_pointer (&self->ice, ca_ice_unref);
   g_clear_pointer (&self->remote, ca_sdp_media_free);
@@ -665,6 +757,17 @@ ca_session_set_remote_sdp (CaSession *self, const char *sdp, GError **error)
       goto bad;
     }
 
+  if (self->zrtp != NULL && remote->zrtp_hash != NULL)
+    {
+      g_autoptr (GError) zerr = NULL;
+
+      /* The hash binds the peer's ZRTP Hello to its SDP (RFC 6189 §8.1). A malformed one
+       * turns ZRTP off for this call rather than refusing it. */
+      if (ca_zrtp_set_peer_hello_hash (self->zrtp, remote->zrtp_hash, &zerr))
+        self->zrtp_wanted = TRUE;
+      else
+        g_warning ("ignoring the peer's a=zrtp-hash: %s", zerr->message);
+    }
   self->dtls_client = dtls_client;
   self->remote = g_steal_pointer (&remote);
   g_info ("peer SDP accepted: %s, DTLS %s, %u candidates",
@@ -717,6 +820,20 @@ ca_session_close (CaSession *self)
   teardown (self);
   self->state = CA_SESSION_STATE_CLOSED;
   self->detached = TRUE;
+}
+
+gboolean
+ca_session_set_sas_verified (CaSession *self, gboolean verified, GError **error)
+{
+  if (self->zrtp == NULL || !self->zrtp_wanted
+      || ca_zrtp_get_state (self->zrtp) != CA_ZRTP_STATE_SECURE)
+    {
+      g_set_error (error, CA_SESSION_ERROR, CA_SESSION_ERROR_DTLS,
+                   "this call has no SAS to confirm (ZRTP is not secure)");
+      return FALSE;
+    }
+  ca_zrtp_set_sas_verified (self->zrtp, verified);
+  return TRUE;
 }
 
 guint
@@ -787,7 +904,32 @@ ca_session_get_info (CaSession *self)
                          g_variant_new_string (peer_fp != NULL ? peer_fp : ""));
   g_variant_builder_add (&b, "{sv}", "fingerprint-verified",
                          g_variant_new_boolean (self->fingerprint_verified));
-  g_variant_builder_add (&b, "{sv}", "sas-verified", g_variant_new_boolean (FALSE));
+  {
+    gboolean zrtp_on = self->zrtp != NULL && self->zrtp_wanted;
+    CaZrtpState zs = zrtp_on ? ca_zrtp_get_state (self->zrtp) : CA_ZRTP_STATE_NEW;
+    gboolean secure = zrtp_on && zs == CA_ZRTP_STATE_SECURE;
+
+    g_variant_builder_add (&b, "{sv}", "zrtp",
+                           g_variant_new_string (!zrtp_on ? "off"
+                                                 : zs == CA_ZRTP_STATE_SECURE ? "secure"
+                                                 : zs == CA_ZRTP_STATE_FAILED ? "failed"
+                                                                               : "running"));
+    g_variant_builder_add (&b, "{sv}", "sas",
+                           g_variant_new_string (secure ? ca_zrtp_get_sas (self->zrtp) : ""));
+    g_variant_builder_add (&b, "{sv}", "sas-verified",
+                           g_variant_new_boolean (secure
+                                                  && ca_zrtp_is_sas_verified (self->zrtp)));
+    g_variant_builder_add (&b, "{sv}", "zrtp-dtls-binding",
+                           g_variant_new_string (secure ? ca_zrtp_aux_match_to_string (
+                                                            ca_zrtp_get_aux_match (self->zrtp))
+                                                        : "unknown"));
+    g_variant_builder_add (&b, "{sv}", "zrtp-cache-mismatch",
+                           g_variant_new_boolean (secure
+                                                  && ca_zrtp_get_cache_mismatch (self->zrtp)));
+    g_variant_builder_add (&b, "{sv}", "key-verified",
+                           g_variant_new_boolean (secure
+                                                  && ca_zrtp_is_authenticated (self->zrtp)));
+  }
   if (self->media != NULL)
     ca_media_get_stats (self->media, &stats);
   g_variant_builder_add (&b, "{sv}", "packets-sent", g_variant_new_uint64 (stats.packets_sent));

@@ -82,6 +82,12 @@ typedef struct
   const char *play_path;
   const char *record_path;
   gboolean silent_source;
+  /* ZRTP (RFC 6189) for a Short Authentication String, bound to the DTLS session: the ZID
+   * cache file, our AOR and the peer's. NULL cache: no ZRTP. It runs only when the peer's SDP
+   * carries a=zrtp-hash too. */
+  const char *zrtp_cache_path;
+  const char *self_uri;
+  const char *peer_uri;
   CaSessionSdpFunc local_sdp;     /* required */
   CaSessionStateFunc state_changed;
   gpointer user_data;
@@ -103,6 +109,10 @@ gboolean ca_session_accept (CaSession *session, GError **error);
 /* -> CLOSED; stops the audio (finalizing a recording) and frees ICE. No callback after. */
 void ca_session_close (CaSession *session);
 
+/* The users compared the SAS and it matched (TRUE), or they want to forget it (FALSE).
+ * FALSE with an error when this call has no SAS yet. */
+gboolean ca_session_set_sas_verified (CaSession *session, gboolean verified, GError **error);
+
 /* 400 or 488 for an error from ca_session_set_remote_sdp() (ca_sdp_error_sip_status). */
 guint ca_session_error_sip_status (const GError *error);
 
@@ -112,8 +122,11 @@ const GError *ca_session_get_error (CaSession *session);
 /* What a user may ask: a{sv} with "path" (host, srflx, relay, or "" before ICE), "local",
  * "remote" ("addr:port/udp typ host"), "suite" (e.g. "DTLS-SRTP SRTP_AEAD_AES_128_GCM"),
  * "codec", "peer-fingerprint", "fingerprint-verified" (b: the peer's DTLS certificate matched
- * the SDP; says nothing about who holds it: that is what a SAS is for), "sas-verified" (b:
- * always FALSE, no ZRTP/SAS yet), "packets-sent", "bytes-sent", "packets-received",
+ * the SDP; says nothing about who holds it: that is what the SAS is for), "zrtp" (off,
+ * running, secure, failed), "sas" (4 characters to compare aloud, "" before), "sas-verified"
+ * (b: both users confirmed it, in this or an earlier call), "zrtp-dtls-binding" (match,
+ * mismatch, unknown: whether ZRTP saw the same DTLS session on both ends), "key-verified" (b:
+ * SAS verified and binding matched: no one in the middle), "packets-sent", "bytes-sent", "packets-received",
  * "bytes-received", "packets-lost" (t), "jitter-ms", "rtt-ms" (d; -1 when unknown),
  * "setup-ms" (d: from creation to the first decoded audio, -1 before). Floating. */
 GVariant *ca_session_get_info (CaSession *session);

@@ -32,6 +32,9 @@ static const char summary[] =
   "  call TARGET          places a call; prints its id\n"
   "  answer ID            answers an incoming call\n"
   "  hangup ID            ends a call\n"
+  "  verify ID            you and the other person read the SAS (info ID: sas) aloud and it\n"
+  "                       matched: remember this peer's key as verified\n"
+  "  unverify ID          forget that verification\n"
   "  calls                one line per call: ID, DIRECTION, STATE, PEER, REASON (tab-separated)\n"
   "  info ID              details of a call (path, RTT, packets, encryption...), sorted\n"
   "  wait ID STATE        returns once call ID is in STATE; fails (exit 1, the reason on\n"
@@ -550,6 +553,7 @@ main (int argc, char **argv)
         return usage (context, "call takes one TARGET");
     }
   else if (g_str_equal (cmd, "answer") || g_str_equal (cmd, "hangup")
+           || g_str_equal (cmd, "verify") || g_str_equal (cmd, "unverify")
            || g_str_equal (cmd, "info") || g_str_equal (cmd, "wait"))
     {
       if (!want_args (argc, g_str_equal (cmd, "wait") ? 4 : 3))
@@ -589,6 +593,9 @@ main (int argc, char **argv)
     rc = invoke (&ctl, "Answer", g_variant_new ("(u)", id), "()", NULL);
   else if (g_str_equal (cmd, "hangup"))
     rc = invoke (&ctl, "Hangup", g_variant_new ("(u)", id), "()", NULL);
+  else if (g_str_equal (cmd, "verify") || g_str_equal (cmd, "unverify"))
+    rc = invoke (&ctl, "Verify", g_variant_new ("(ub)", id, g_str_equal (cmd, "verify")), "()",
+                 NULL);
   else if (g_str_equal (cmd, "info"))
     rc = cmd_info (&ctl, id);
   else if (g_str_equal (cmd, "wait"))

@@ -7,6 +7,8 @@
  *   /agent/call/outcomes    cancel, decline, callee hangup, offline (480), unknown (404)
  *   /agent/call/tampered    a server in the middle swaps the callee's fingerprint: the caller
  *                           ends the call, saying why, and no audio flows
+ *   /agent/call/sas         ZRTP gives both sides the same SAS, bound to their DTLS session;
+ *                           once both users confirm it, the next call is verified by itself
  *   /agent/call/restart     killing sotto-signald mid-call does not cut the media; the
  *                           agents register again when it is back */
 #include "config.h"
@@ -502,6 +504,102 @@ test_tampered (Fixture *f, gconstpointer data)
   tamper_proxy_stop (proxy);
 }
 
+/* ---- the Short Authentication String ---- */
+
+/* Waits until call @id has finished ZRTP; returns its SAS. */
+static char *
+wait_sas (AgentProc *a, guint id)
+{
+  gint64 deadline = g_get_monotonic_time () + T_STATE * 1000;
+
+  while (g_get_monotonic_time () < deadline)
+    {
+      g_autofree char *zrtp = agent_proc_call_string (a, id, "zrtp");
+
+      g_assert_cmpstr (zrtp, !=, "failed");
+      g_assert_cmpstr (zrtp, !=, "off");
+      if (g_strcmp0 (zrtp, "secure") == 0)
+        return agent_proc_call_string (a, id, "sas");
+      agent_sleep_ms (50);
+    }
+  g_error ("%s: no SAS for call %u", a->name, id);
+}
+
+static gboolean
+call_bool (AgentProc *a, guint id, const char *key)
+{
+  g_autoptr (GVariant) info = agent_proc_call_info (a, id);
+  gboolean v = FALSE;
+
+  g_assert_true (g_variant_lookup (info, key, "b", &v));
+  return v;
+}
+
+static void
+verify (AgentProc *a, guint id)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GVariant) r
+      = agent_proc_invoke (a, "Verify", g_variant_new ("(ub)", id, TRUE), &error);
+
+  g_assert_no_error (error);
+}
+
+static void
+test_sas (Fixture *f, gconstpointer data)
+{
+  g_autofree char *c = media_conf (NULL, NULL);
+  g_autoptr (AgentProc) alice = NULL;
+  g_autoptr (AgentProc) bob = NULL;
+  guint a_id, b_id;
+
+  sig_harness_start (f->h);
+  alice = agent_proc_start (f->h, "alice", "alice-secret-1", c, NULL);
+  bob = agent_proc_start (f->h, "bob", "bob-secret-22", c, NULL);
+  g_assert_true (agent_proc_wait_registered (alice, T_REG));
+  g_assert_true (agent_proc_wait_registered (bob, T_REG));
+
+  /* First call: the same SAS on both sides, bound to the same DTLS session, not verified. */
+  talk (f, alice, bob, &a_id, &b_id, 0);
+  {
+    g_autofree char *sas_a = wait_sas (alice, a_id);
+    g_autofree char *sas_b = wait_sas (bob, b_id);
+    g_autofree char *bind_a = agent_proc_call_string (alice, a_id, "zrtp-dtls-binding");
+    g_autofree char *bind_b = agent_proc_call_string (bob, b_id, "zrtp-dtls-binding");
+
+    g_test_message ("SAS: alice \"%s\", bob \"%s\"", sas_a, sas_b);
+    g_assert_cmpuint (strlen (sas_a), ==, 4);
+    g_assert_cmpstr (sas_a, ==, sas_b);
+    g_assert_cmpstr (bind_a, ==, "match");
+    g_assert_cmpstr (bind_b, ==, "match");
+    g_assert_false (call_bool (alice, a_id, "sas-verified"));
+    g_assert_false (call_bool (alice, a_id, "key-verified"));
+  }
+  /* Alice and Bob read it aloud; it matched. */
+  verify (alice, a_id);
+  verify (bob, b_id);
+  g_assert_true (call_bool (alice, a_id, "key-verified"));
+  invoke_ok (alice, "Hangup", a_id);
+  assert_ended_with (bob, b_id, NULL);
+
+  /* Second call: verified without asking. */
+  talk (f, alice, bob, &a_id, &b_id, 0);
+  {
+    g_autofree char *sas_a = wait_sas (alice, a_id);
+    g_autofree char *sas_b = wait_sas (bob, b_id);
+
+    g_assert_cmpstr (sas_a, ==, sas_b);
+    g_assert_true (call_bool (alice, a_id, "sas-verified"));
+    g_assert_true (call_bool (bob, b_id, "sas-verified"));
+    g_assert_true (call_bool (alice, a_id, "key-verified"));
+    g_assert_true (call_bool (bob, b_id, "key-verified"));
+  }
+  invoke_ok (bob, "Hangup", b_id);
+  assert_ended_with (alice, a_id, NULL);
+  agent_proc_stop (alice);
+  agent_proc_stop (bob);
+}
+
 /* ---- the server goes away mid-call ---- */
 
 static void
@@ -553,6 +651,7 @@ main (int argc, char **argv)
   g_test_add ("/agent/call/refusals", Fixture, NULL, setup, test_refusals, teardown);
   g_test_add ("/agent/call/outcomes", Fixture, NULL, setup, test_outcomes, teardown);
   g_test_add ("/agent/call/tampered", Fixture, NULL, setup, test_tampered, teardown);
+  g_test_add ("/agent/call/sas", Fixture, NULL, setup, test_sas, teardown);
   g_test_add ("/agent/call/restart", Fixture, NULL, setup, test_restart, teardown);
   return g_test_run ();
 }
