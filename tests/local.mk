@@ -20,3 +20,4 @@ include $(srcdir)/tests/nat-lab.mk
 include $(srcdir)/tests/interop.mk
 include $(srcdir)/tests/ca-rtcp.mk
 include $(srcdir)/tests/ca-zrtp.mk
+include $(srcdir)/tests/sotto-keyfile.mk

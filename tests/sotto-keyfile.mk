@@ -1,0 +1,1 @@
+# tests/sotto-keyfile.mk: (placeholder, filled by its owner)
