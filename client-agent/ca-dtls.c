@@ -20,6 +20,7 @@
 
 #include "ca-demux.h"
 #include "sotto-tls.h"
+#include "sotto-util.h"
 
 /* Leaves room for TURN and IPv6 headers under a 1280-byte path MTU. */
 #define DTLS_MTU                  1200
@@ -149,15 +150,6 @@ out_method (void)
 
 /* ---- state ---- */
 
-static void
-clear_source (GSource **source)
-{
-  if (*source == NULL)
-    return;
-  g_source_destroy (*source);
-  g_clear_pointer (source, g_source_unref);
-}
-
 static gboolean
 is_terminal (CaDtlsState state)
 {
@@ -217,9 +209,9 @@ set_state (CaDtls *dtls, CaDtlsState state, GError *reason)
       dtls->error = reason;
     }
   if (state != CA_DTLS_STATE_CONNECTING)
-    clear_source (&dtls->deadline);
+    sotto_util_source_clear (&dtls->deadline);
   if (is_terminal (state))
-    clear_source (&dtls->retransmit);
+    sotto_util_source_clear (&dtls->retransmit);
 
   if (state == CA_DTLS_STATE_FAILED)
     g_message ("DTLS %s: %s -> %s: %s", ca_dtls_role_to_string (dtls->role),
@@ -272,7 +264,7 @@ arm_retransmit (CaDtls *dtls)
   struct timeval tv;
   guint ms;
 
-  clear_source (&dtls->retransmit);
+  sotto_util_source_clear (&dtls->retransmit);
   if (is_terminal (dtls->state) || DTLSv1_get_timeout (dtls->ssl, &tv) != 1)
     return;
   ms = (guint) MIN ((gint64) tv.tv_sec * 1000 + (tv.tv_usec + 999) / 1000, G_MAXUINT);
@@ -414,8 +406,8 @@ ca_dtls_unref (CaDtls *dtls)
 {
   if (dtls == NULL || --dtls->ref_count > 0)
     return;
-  clear_source (&dtls->retransmit);
-  clear_source (&dtls->deadline);
+  sotto_util_source_clear (&dtls->retransmit);
+  sotto_util_source_clear (&dtls->deadline);
   g_queue_clear_full (&dtls->out, (GDestroyNotify) g_bytes_unref);
   SSL_free (dtls->ssl); /* and both BIOs */
   SSL_CTX_free (dtls->ctx);
@@ -630,8 +622,8 @@ ca_dtls_close (CaDtls *dtls)
   dtls->detached = TRUE;
   if (!is_terminal (dtls->state))
     set_state (dtls, CA_DTLS_STATE_CLOSED, NULL);
-  clear_source (&dtls->retransmit);
-  clear_source (&dtls->deadline);
+  sotto_util_source_clear (&dtls->retransmit);
+  sotto_util_source_clear (&dtls->deadline);
 }
 
 CaDtlsState

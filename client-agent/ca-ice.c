@@ -18,6 +18,7 @@
 
 #include "ca-ice.h"
 #include "ca-ice-priv.h"
+#include "sotto-util.h"
 
 #include <dlfcn.h>
 #include <string.h>
@@ -76,15 +77,6 @@ role_name (const CaIce *ice)
 }
 
 /* ---- state ---- */
-
-static void
-clear_source (GSource **source)
-{
-  if (*source == NULL)
-    return;
-  g_source_destroy (*source);
-  g_clear_pointer (source, g_source_unref);
-}
 
 static gboolean
 is_terminal (CaIceState state)
@@ -527,7 +519,7 @@ ca_ice_unref (CaIce *ice)
   if (ice == NULL || !g_atomic_int_dec_and_test (&ice->ref_count))
     return;
   ice->detached = TRUE;
-  clear_source (&ice->gathered_idle);
+  sotto_util_source_clear (&ice->gathered_idle);
   release_agent (ice);
   g_free (ice->ufrag);
   if (ice->pwd != NULL)
@@ -714,7 +706,7 @@ ca_ice_close (CaIce *ice)
   ice->detached = TRUE;
   if (!is_terminal (ice->state))
     set_state (ice, CA_ICE_STATE_CLOSED, NULL);
-  clear_source (&ice->gathered_idle);
+  sotto_util_source_clear (&ice->gathered_idle);
   release_agent (ice);
   ca_ice_unref (ice);
 }

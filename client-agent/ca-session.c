@@ -22,6 +22,7 @@
 #include "ca-sdp.h"
 #include "ca-srtp.h"
 #include "ca-zrtp.h"
+#include "sotto-util.h"
 
 /* RFC 5705 label for the ZRTP auxiliary secret: each end's DTLS session, exported. */
 #define ZRTP_AUX_LABEL "EXTRACTOR-sotto-zrtp-aux"
@@ -107,11 +108,7 @@ set_state (CaSession *self, CaSessionState state)
 static void
 stop_rtcp_timer (CaSession *self)
 {
-  if (self->rtcp_timer != NULL)
-    {
-      g_source_destroy (self->rtcp_timer);
-      g_clear_pointer (&self->rtcp_timer, g_source_unref);
-    }
+  sotto_util_source_clear (&self->rtcp_timer);
 }
 
 static void

@@ -9,6 +9,7 @@
 #define G_LOG_DOMAIN "sotto-agent"
 
 #include "ca-zrtp.h"
+#include "sotto-util.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -88,15 +89,6 @@ ca_zrtp_aux_match_to_string (CaZrtpAuxMatch match)
 
 /* ---- state ---- */
 
-static void
-clear_source (GSource **source)
-{
-  if (*source == NULL)
-    return;
-  g_source_destroy (*source);
-  g_clear_pointer (source, g_source_unref);
-}
-
 static gboolean
 is_terminal (CaZrtpState state)
 {
@@ -159,7 +151,7 @@ set_state (CaZrtp *zrtp, CaZrtpState state, GError *reason)
     }
   /* bzrtp has no timer once SECURE: a lost Conf2ACK is answered when Confirm2 comes again. */
   if (state != CA_ZRTP_STATE_RUNNING)
-    clear_source (&zrtp->tick);
+    sotto_util_source_clear (&zrtp->tick);
   if (is_terminal (state))
     {
       g_queue_clear_full (&zrtp->out, (GDestroyNotify) g_bytes_unref);
@@ -464,7 +456,7 @@ ca_zrtp_unref (CaZrtp *zrtp)
 {
   if (zrtp == NULL || --zrtp->ref_count > 0)
     return;
-  clear_source (&zrtp->tick);
+  sotto_util_source_clear (&zrtp->tick);
   g_queue_clear_full (&zrtp->out, (GDestroyNotify) g_bytes_unref);
   g_queue_clear_full (&zrtp->pending, (GDestroyNotify) g_bytes_unref);
   /* bzrtp wipes its keys and the aux secret; it uses the cache until then. */
@@ -663,7 +655,7 @@ ca_zrtp_close (CaZrtp *zrtp)
   zrtp->detached = TRUE;
   if (!is_terminal (zrtp->state))
     set_state (zrtp, CA_ZRTP_STATE_CLOSED, NULL);
-  clear_source (&zrtp->tick);
+  sotto_util_source_clear (&zrtp->tick);
 }
 
 /* ---- results ---- */

@@ -180,3 +180,12 @@ sotto_util_is_dns_name (const char *name)
   /* A top-level label is never all digits: that is an IPv4 address, not a name. */
   return !last_all_digits;
 }
+
+void
+sotto_util_source_clear (GSource **source)
+{
+  if (*source == NULL)
+    return;
+  g_source_destroy (*source);
+  g_clear_pointer (source, g_source_unref);
+}

@@ -26,6 +26,10 @@ char *sotto_util_hex (const guint8 *data, gsize len);
 
 /* Wipes and frees a NUL-terminated secret string. */
 void sotto_util_secret_free (char *secret);
+
+/* Destroys and drops *@source (a GSource this code attached) and sets it to NULL; NULL is
+ * fine. GLib 2.74 has no such helper for a GSource held by pointer. */
+void sotto_util_source_clear (GSource **source);
 typedef char SottoSecret;
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (SottoSecret, sotto_util_secret_free)
 
