@@ -867,11 +867,12 @@ ca_agent_start (CaAgent *self, GError **error)
   return ca_sip_start (self->sip, error);
 }
 
-typedef struct
+void
+ca_agent_reregister (CaAgent *self)
 {
-  GSourceFunc done;
-  gpointer user_data;
-} Shutdown;
+  if (self->sip != NULL)
+    ca_sip_reregister (self->sip);
+}
 
 void
 ca_agent_shutdown (CaAgent *self, GSourceFunc done, gpointer user_data)

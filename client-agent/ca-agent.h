@@ -18,6 +18,9 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (CaAgent, ca_agent_free)
 
 /* Registers and opens the control socket. */
 gboolean ca_agent_start (CaAgent *agent, GError **error);
+/* Registers again at once (SIGHUP, a network change). */
+void ca_agent_reregister (CaAgent *agent);
+
 /* Hangs every call up and unregisters; @done runs on the loop once it has (bounded). */
 void ca_agent_shutdown (CaAgent *agent, GSourceFunc done, gpointer user_data);
 

@@ -22,6 +22,8 @@ typedef struct
   GMainLoop *loop;
   CaAgent *agent;
   gboolean stopping;
+  const char *config_path;
+  const char *cli_log_level; /* --log-level wins over the file on reload too */
 } Daemon;
 
 static gboolean
@@ -41,6 +43,29 @@ on_signal (gpointer user_data)
   d->stopping = TRUE;
   g_info ("stopping");
   ca_agent_shutdown (d->agent, quit_loop, d->loop);
+  return G_SOURCE_CONTINUE;
+}
+
+/* SIGHUP: the log level from the file again, and a fresh registration. */
+static gboolean
+on_hangup (gpointer user_data)
+{
+  Daemon *d = user_data;
+  g_autoptr (CaConfig) fresh = NULL;
+  g_autoptr (GError) error = NULL;
+  SottoLogLevel level;
+  const char *text;
+
+  if (d->config_path != NULL && !ca_config_load_file (d->config_path, &fresh, &error))
+    {
+      g_warning ("SIGHUP: keeping the current settings: %s", error->message);
+      return G_SOURCE_CONTINUE;
+    }
+  text = d->cli_log_level != NULL ? d->cli_log_level : fresh != NULL ? fresh->log_level : NULL;
+  if (text != NULL && sotto_log_level_from_string (text, &level))
+    sotto_log_set_level (level);
+  g_info ("SIGHUP: log level %s; registering again", text != NULL ? text : "unchanged");
+  ca_agent_reregister (d->agent);
   return G_SOURCE_CONTINUE;
 }
 
@@ -171,6 +196,7 @@ main (int argc, char **argv)
   OVERRIDE (record_path, record);
   OVERRIDE (control_socket, control_socket);
   OVERRIDE (state_dir, state_dir);
+  d.cli_log_level = log_level; /* still owned by main until OVERRIDE takes it */
   OVERRIDE (log_level, log_level);
 #undef OVERRIDE
   if (registrar != NULL)
@@ -241,8 +267,12 @@ main (int argc, char **argv)
   loop = g_main_loop_new (NULL, FALSE);
   d.loop = loop;
   d.agent = agent;
+  d.config_path = config_path;
+  if (d.cli_log_level != NULL)
+    d.cli_log_level = config->log_level; /* the command line's value, now in config */
   g_unix_signal_add (SIGTERM, on_signal, &d);
   g_unix_signal_add (SIGINT, on_signal, &d);
+  g_unix_signal_add (SIGHUP, on_hangup, &d);
   printf ("CONTROL %s\nREADY\n", config->control_socket != NULL ? config->control_socket : "-");
   fflush (stdout);
   g_main_loop_run (loop);

@@ -13,6 +13,7 @@
  *                           agents register again when it is back */
 #include "config.h"
 
+#include <signal.h>
 #include <string.h>
 #include <sys/stat.h>
 
@@ -449,6 +450,18 @@ test_outcomes (Fixture *f, gconstpointer data)
   assert_ended_with (alice, a_id, "480");
   a_id = dial (alice, "nobody");
   assert_ended_with (alice, a_id, "404");
+
+  /* SIGHUP (systemctl reload) re-reads the log level and registers again; it never stops the
+   * agent. */
+  {
+    g_autofree char *log = NULL;
+
+    g_subprocess_send_signal (alice->proc, SIGHUP);
+    agent_sleep_ms (500);
+    g_assert_true (agent_proc_wait_registered (alice, T_REG));
+    log = agent_proc_log (alice);
+    g_assert_nonnull (strstr (log, "SIGHUP: log level"));
+  }
 
   agent_proc_stop (alice);
   agent_proc_stop (bob);
