@@ -161,7 +161,7 @@ nat_lab_up (GError **error)
 
     g_subprocess_launcher_set_child_setup (l, new_session, NULL, NULL);
     lab->guardian = g_subprocess_launcher_spawn (l, error, lab->script, "watch", lab->prefix,
-                                                 pid, NULL);
+                                                 pid, lab->dir, NULL);
     if (lab->guardian == NULL)
       return NULL;
   }
