@@ -5,7 +5,7 @@ TESTS += tests/test-nat-lab
 tests_test_nat_lab_SOURCES = tests/test-nat-lab.c tests/test-nat-matrix.c \
 	tests/nat-lab/nat-lab-harness.c tests/nat-lab/nat-lab-harness.h tests/nat-lab/nat-matrix.h \
 	tests/nat-lab/nat-wire.c tests/nat-lab/nat-wire.h
-tests_test_nat_lab_CFLAGS = $(AM_CFLAGS) $(GST_CFLAGS) -I$(top_srcdir)/tests \
+tests_test_nat_lab_CFLAGS = $(AM_CFLAGS) -I$(top_srcdir)/tests \
 	-I$(top_srcdir)/client-agent
 tests_test_nat_lab_LDADD = tests/libagentharness.a tests/libsigharness.a tests/libtua.a \
 	tests/libsottotest.a $(CA_MEDIA_LIBS) $(CA_DTLS_LIBS) $(OPENSSL_LIBS)

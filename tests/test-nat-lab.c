@@ -16,7 +16,6 @@
 
 #include <string.h>
 
-#include <gst/gst.h>
 
 #include "nat-lab/nat-lab-harness.h"
 #include "nat-lab/nat-matrix.h"
@@ -265,7 +264,6 @@ main (int argc, char **argv)
   args[argc++] = (char *) "--keep-going";
   argv = args;
   g_test_init (&argc, &argv, NULL);
-  gst_init (NULL, NULL);
   g_test_add_func ("/nat/lab/self-check", test_self_check);
   nat_matrix_add_tests ();
   g_test_add_func ("/nat/recovery/rebind", test_recovery);
