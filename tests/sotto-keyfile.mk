@@ -1,1 +1,5 @@
-# tests/sotto-keyfile.mk: (placeholder, filled by its owner)
+# tests/sotto-keyfile: the GKeyFile line scan the configuration loaders share (pure).
+check_PROGRAMS += tests/test-sotto-keyfile
+TESTS += tests/test-sotto-keyfile
+tests_test_sotto_keyfile_SOURCES = tests/test-sotto-keyfile.c
+tests_test_sotto_keyfile_LDADD = $(SOTTO_COMMON_LIBS)
