@@ -2,7 +2,8 @@
  *
  *   clang -g -fsanitize=fuzzer,address -I. -Icommon -Isignal -I$BUILD \
  *     $(pkg-config --cflags glib-2.0 gio-2.0) fuzz/fuzz-config.c signal/sig-config.c \
- *     common/sotto-log.c $(pkg-config --libs glib-2.0 gio-2.0) -o fuzz-config
+ *     common/sotto-keyfile.c common/sotto-log.c common/sotto-util.c \
+ *     $(pkg-config --libs glib-2.0 gio-2.0 libcrypto) -o fuzz-config
  *
  * Every input must either load or fail with a SIG_CONFIG_ERROR whose message starts with the
  * origin; a loaded configuration must satisfy the documented invariants. */
