@@ -1,7 +1,7 @@
 /* tg-config: the [turn] group of Sotto's configuration file (see tg-config.h).
  *
- * Like sig-config, a small scan of the text first records the line of every group and key
- * (GKeyFile reports none for values), so that each error can point at its line. Every string
+ * Like sig-config, sotto-keyfile's scan of the text first records the line of every group and
+ * key (GKeyFile reports none for values), so that each error can point at its line. Every string
  * value ends up in coturn's configuration, one option per line: control characters (which a
  * GKeyFile escape such as \n could produce) are refused so a value can never add an option. */
 #include "config.h"
@@ -9,10 +9,10 @@
 #define G_LOG_DOMAIN "sotto-turn"
 
 #include "tg-config.h"
+#include "sotto-keyfile.h"
 #include "sotto-util.h"
 
 #include <gio/gio.h>
-#include <stdarg.h>
 #include <string.h>
 
 G_DEFINE_QUARK (tg-config-error-quark, tg_config_error)
@@ -111,96 +111,6 @@ tg_config_free (TgConfig *c)
   g_free (c);
 }
 
-/* ---- Where things are in the text --------------------------------------------------------- */
-
-typedef struct
-{
-  const char *origin;
-  GHashTable *lines; /* "group\nkey" -> line */
-  GPtrArray *turn_keys; /* keys of [turn] in file order, as "line\nkey" */
-  gboolean has_turn;
-} Parse;
-
-static gboolean G_GNUC_PRINTF (6, 7)
-set_error (Parse *p, GError **error, TgConfigErrorCode code, guint line, const char *key,
-           const char *format, ...)
-{
-  g_autofree char *why = NULL;
-  g_autofree char *where = NULL;
-  va_list args;
-
-  va_start (args, format);
-  why = g_strdup_vprintf (format, args);
-  va_end (args);
-  where = line > 0 ? g_strdup_printf ("%s:%u:", p->origin, line) : g_strdup_printf ("%s:", p->origin);
-  if (key != NULL)
-    g_set_error (error, TG_CONFIG_ERROR, code, "%s [turn] %s: %s", where, key, why);
-  else
-    g_set_error (error, TG_CONFIG_ERROR, code, "%s %s", where, why);
-  return FALSE;
-}
-
-static guint
-line_of (Parse *p, const char *group, const char *key)
-{
-  g_autofree char *id = g_strconcat (group, "\n", key, NULL);
-  return GPOINTER_TO_UINT (g_hash_table_lookup (p->lines, id));
-}
-
-static gboolean
-scan_lines (Parse *p, const char *data, gsize len, GError **error)
-{
-  g_autofree char *group = NULL;
-  const char *pos = data;
-  const char *end = data + len;
-  guint lineno = 0;
-
-  while (pos < end)
-    {
-      const char *nl = memchr (pos, '\n', end - pos);
-      const char *line_end = nl != NULL ? nl : end;
-      g_autofree char *line = g_strndup (pos, line_end - pos);
-      char *eq;
-      char *key;
-
-      lineno++;
-      pos = nl != NULL ? nl + 1 : end;
-      g_strstrip (line);
-      if (line[0] == '\0' || line[0] == '#')
-        continue;
-      if (line[0] == '[')
-        {
-          char *close = strrchr (line, ']');
-
-          if (close == NULL || close[1] != '\0' || close == line + 1)
-            return set_error (p, error, TG_CONFIG_ERROR_SYNTAX, lineno, NULL,
-                              "a group header must look like [name]");
-          g_free (group);
-          group = g_strndup (line + 1, close - line - 1);
-          if (g_str_equal (group, "turn"))
-            p->has_turn = TRUE;
-          continue;
-        }
-      eq = strchr (line, '=');
-      if (eq == NULL)
-        return set_error (p, error, TG_CONFIG_ERROR_SYNTAX, lineno, NULL,
-                          "expected \"key = value\", a [group] header or a # comment");
-      if (group == NULL)
-        return set_error (p, error, TG_CONFIG_ERROR_SYNTAX, lineno, NULL,
-                          "a key comes before the first [group] header");
-      *eq = '\0';
-      key = g_strstrip (line);
-      if (key[0] == '\0')
-        return set_error (p, error, TG_CONFIG_ERROR_SYNTAX, lineno, NULL,
-                          "a key name is missing before '='");
-      g_hash_table_insert (p->lines, g_strconcat (group, "\n", key, NULL),
-                           GUINT_TO_POINTER (lineno));
-      if (g_str_equal (group, "turn"))
-        g_ptr_array_add (p->turn_keys, g_strdup_printf ("%u\n%s", lineno, key));
-    }
-  return TRUE;
-}
-
 /* ---- Values ------------------------------------------------------------------------------- */
 
 static gboolean
@@ -268,19 +178,20 @@ split_list (const char *text)
 }
 
 static gboolean
-load_key (Parse *p, GKeyFile *kf, const KeySpec *spec, guint line, TgConfig *c, GError **error)
+load_key (const SottoKeyfile *p, GKeyFile *kf, const KeySpec *spec, guint line, TgConfig *c,
+          GError **error)
 {
   gpointer field = G_STRUCT_MEMBER_P (c, spec->offset);
   g_autoptr (GError) local = NULL;
   g_autofree char *text = g_key_file_get_string (kf, "turn", spec->key, &local);
 
   if (text == NULL || local != NULL)
-    return set_error (p, error, TG_CONFIG_ERROR_BAD_VALUE, line, spec->key, "%s",
-                      local != NULL ? local->message : "cannot be read");
+    return sotto_keyfile_set_error (p, error, TG_CONFIG_ERROR_BAD_VALUE, line, "turn", spec->key,
+                                    "%s", local != NULL ? local->message : "cannot be read");
   g_strstrip (text);
   if (has_control (text))
-    return set_error (p, error, TG_CONFIG_ERROR_BAD_VALUE, line, spec->key,
-                      "contains a control character");
+    return sotto_keyfile_set_error (p, error, TG_CONFIG_ERROR_BAD_VALUE, line, "turn", spec->key,
+                                    "contains a control character");
 
   switch (spec->kind)
     {
@@ -288,14 +199,16 @@ load_key (Parse *p, GKeyFile *kf, const KeySpec *spec, guint line, TgConfig *c, 
       {
         g_autoptr (GInetAddress) ip = parse_ip (text);
         if (ip == NULL && !sotto_util_is_dns_name (text))
-          return set_error (p, error, TG_CONFIG_ERROR_BAD_VALUE, line, spec->key,
-                            "\"%s\" is neither a DNS name nor an IP address", text);
+          return sotto_keyfile_set_error (p, error, TG_CONFIG_ERROR_BAD_VALUE, line, "turn",
+                                          spec->key,
+                                          "\"%s\" is neither a DNS name nor an IP address", text);
         break;
       }
     case KIND_REALM:
       if (text[0] == '\0' || strlen (text) > 127 || strpbrk (text, " \t\"'#") != NULL)
-        return set_error (p, error, TG_CONFIG_ERROR_BAD_VALUE, line, spec->key,
-                          "\"%s\" must be 1-127 characters without spaces, quotes or '#'", text);
+        return sotto_keyfile_set_error (
+            p, error, TG_CONFIG_ERROR_BAD_VALUE, line, "turn", spec->key,
+            "\"%s\" must be 1-127 characters without spaces, quotes or '#'", text);
       break;
     case KIND_IPS:
     case KIND_RANGES:
@@ -303,8 +216,8 @@ load_key (Parse *p, GKeyFile *kf, const KeySpec *spec, guint line, TgConfig *c, 
         g_auto (GStrv) list = split_list (text);
 
         if (spec->min > 0 && list[0] == NULL)
-          return set_error (p, error, TG_CONFIG_ERROR_BAD_VALUE, line, spec->key,
-                            "must name at least one IP address");
+          return sotto_keyfile_set_error (p, error, TG_CONFIG_ERROR_BAD_VALUE, line, "turn",
+                                          spec->key, "must name at least one IP address");
         for (gsize i = 0; list[i] != NULL; i++)
           {
             g_autoptr (GInetAddress) ip = NULL;
@@ -312,12 +225,12 @@ load_key (Parse *p, GKeyFile *kf, const KeySpec *spec, guint line, TgConfig *c, 
             if (spec->kind == KIND_RANGES)
               {
                 if (!tg_config_parse_range (list[i], &local))
-                  return set_error (p, error, TG_CONFIG_ERROR_BAD_VALUE, line, spec->key, "%s",
-                                    local->message);
+                  return sotto_keyfile_set_error (p, error, TG_CONFIG_ERROR_BAD_VALUE, line, "turn",
+                                                  spec->key, "%s", local->message);
               }
             else if ((ip = parse_ip (list[i])) == NULL)
-              return set_error (p, error, TG_CONFIG_ERROR_BAD_VALUE, line, spec->key,
-                                "\"%s\" is not an IP address", list[i]);
+              return sotto_keyfile_set_error (p, error, TG_CONFIG_ERROR_BAD_VALUE, line, "turn",
+                                              spec->key, "\"%s\" is not an IP address", list[i]);
           }
         g_strfreev (*(char ***) field);
         *(char ***) field = g_steal_pointer (&list);
@@ -336,8 +249,9 @@ load_key (Parse *p, GKeyFile *kf, const KeySpec *spec, guint line, TgConfig *c, 
           }
         if (g_strv_length (pair) > 2 || (pub = parse_ip (pair[0])) == NULL
             || (pair[1] != NULL && (priv = parse_ip (pair[1])) == NULL))
-          return set_error (p, error, TG_CONFIG_ERROR_BAD_VALUE, line, spec->key,
-                            "\"%s\" is not PUBLIC-IP or PUBLIC-IP/PRIVATE-IP", text);
+          return sotto_keyfile_set_error (p, error, TG_CONFIG_ERROR_BAD_VALUE, line, "turn",
+                                          spec->key,
+                                          "\"%s\" is not PUBLIC-IP or PUBLIC-IP/PRIVATE-IP", text);
         break;
       }
     case KIND_PORT:
@@ -346,14 +260,14 @@ load_key (Parse *p, GKeyFile *kf, const KeySpec *spec, guint line, TgConfig *c, 
         guint64 v;
 
         if (text[0] == '\0' || strspn (text, "0123456789") != strlen (text) || strlen (text) > 10)
-          return set_error (p, error, TG_CONFIG_ERROR_BAD_VALUE, line, spec->key,
-                            "\"%s\" is not a whole number between %u and %u", text, spec->min,
-                            spec->max);
+          return sotto_keyfile_set_error (
+              p, error, TG_CONFIG_ERROR_BAD_VALUE, line, "turn", spec->key,
+              "\"%s\" is not a whole number between %u and %u", text, spec->min, spec->max);
         v = g_ascii_strtoull (text, NULL, 10);
         if (v < spec->min || v > spec->max)
-          return set_error (p, error, TG_CONFIG_ERROR_BAD_VALUE, line, spec->key,
-                            "%s is out of range: must be between %u and %u", text, spec->min,
-                            spec->max);
+          return sotto_keyfile_set_error (
+              p, error, TG_CONFIG_ERROR_BAD_VALUE, line, "turn", spec->key,
+              "%s is out of range: must be between %u and %u", text, spec->min, spec->max);
         *(guint *) field = (guint) v;
         return TRUE;
       }
@@ -363,13 +277,13 @@ load_key (Parse *p, GKeyFile *kf, const KeySpec *spec, guint line, TgConfig *c, 
           *(gboolean *) field = g_str_equal (text, "true");
           return TRUE;
         }
-      return set_error (p, error, TG_CONFIG_ERROR_BAD_VALUE, line, spec->key,
-                        "\"%s\" is not true or false", text);
+      return sotto_keyfile_set_error (p, error, TG_CONFIG_ERROR_BAD_VALUE, line, "turn", spec->key,
+                                      "\"%s\" is not true or false", text);
     case KIND_PATH:
     default:
       if (text[0] == '\0')
-        return set_error (p, error, TG_CONFIG_ERROR_BAD_VALUE, line, spec->key,
-                          "must not be empty");
+        return sotto_keyfile_set_error (p, error, TG_CONFIG_ERROR_BAD_VALUE, line, "turn",
+                                        spec->key, "must not be empty");
       break;
     }
   g_free (*(char **) field);
@@ -380,14 +294,14 @@ load_key (Parse *p, GKeyFile *kf, const KeySpec *spec, guint line, TgConfig *c, 
 /* [signald] values that give defaults; sig-config validates them fully, here only enough to
  * keep them safe for coturn's file. */
 static gboolean
-load_signald (Parse *p, GKeyFile *kf, TgConfig *c, char **cert_dir, GError **error)
+load_signald (const SottoKeyfile *p, GKeyFile *kf, TgConfig *c, char **cert_dir, GError **error)
 {
   static const char *const keys[] = { "domain", "cert-dir", "state-dir" };
 
   for (gsize i = 0; i < G_N_ELEMENTS (keys); i++)
     {
       g_autofree char *text = NULL;
-      guint line = line_of (p, "signald", keys[i]);
+      guint line = sotto_keyfile_get_line (p, "signald", keys[i]);
 
       if (!g_key_file_has_key (kf, "signald", keys[i], NULL))
         continue;
@@ -397,10 +311,8 @@ load_signald (Parse *p, GKeyFile *kf, TgConfig *c, char **cert_dir, GError **err
       if (text == NULL || text[0] == '\0' || has_control (text)
           || (i == 0 && !sotto_util_is_dns_name (text)))
         {
-          g_set_error (error, TG_CONFIG_ERROR, TG_CONFIG_ERROR_BAD_VALUE,
-                       "%s:%u: [signald] %s: not a usable value for the relay", p->origin, line,
-                       keys[i]);
-          return FALSE;
+          return sotto_keyfile_set_error (p, error, TG_CONFIG_ERROR_BAD_VALUE, line, "signald",
+                                          keys[i], "not a usable value for the relay");
         }
       if (i == 0)
         {
@@ -433,22 +345,22 @@ find_spec (const char *key)
 }
 
 static gboolean
-check_consistency (Parse *p, GKeyFile *kf, TgConfig *c, GError **error)
+check_consistency (const SottoKeyfile *p, GKeyFile *kf, TgConfig *c, GError **error)
 {
-#define LINE(k) line_of (p, "turn", (k))
+#define LINE(k) sotto_keyfile_get_line (p, "turn", (k))
 #define SET(k) g_key_file_has_key (kf, "turn", (k), NULL)
   if (c->min_port > c->max_port)
     {
       const char *k = SET ("max-port") ? "max-port" : "min-port";
-      return set_error (p, error, TG_CONFIG_ERROR_BAD_VALUE, LINE (k), k,
-                        "min-port (%u) must not be above max-port (%u)", c->min_port,
-                        c->max_port);
+      return sotto_keyfile_set_error (p, error, TG_CONFIG_ERROR_BAD_VALUE, LINE (k), "turn", k,
+                                      "min-port (%u) must not be above max-port (%u)", c->min_port,
+                                      c->max_port);
     }
   if (c->port == c->tls_port || (c->tls_443 && c->port == 443))
     {
       const char *k = SET ("tls-port") ? "tls-port" : SET ("port") ? "port" : "tls-443";
-      return set_error (p, error, TG_CONFIG_ERROR_BAD_VALUE, LINE (k), k,
-                        "the plain and TLS listeners need different ports");
+      return sotto_keyfile_set_error (p, error, TG_CONFIG_ERROR_BAD_VALUE, LINE (k), "turn", k,
+                                      "the plain and TLS listeners need different ports");
     }
   {
     const guint ports[] = { c->port, c->tls_443 ? 443 : c->tls_port };
@@ -457,9 +369,10 @@ check_consistency (Parse *p, GKeyFile *kf, TgConfig *c, GError **error)
       if (ports[i] >= c->min_port && ports[i] <= c->max_port)
         {
           const char *k = SET ("min-port") ? "min-port" : "max-port";
-          return set_error (p, error, TG_CONFIG_ERROR_BAD_VALUE, LINE (k), k,
-                            "the relay port range %u-%u contains the listening port %u",
-                            c->min_port, c->max_port, ports[i]);
+          return sotto_keyfile_set_error (
+              p, error, TG_CONFIG_ERROR_BAD_VALUE, LINE (k), "turn", k,
+              "the relay port range %u-%u contains the listening port %u", c->min_port, c->max_port,
+              ports[i]);
         }
   }
 #undef LINE
@@ -473,63 +386,49 @@ tg_config_load_from_data (const char *data, gssize len, const char *origin, gboo
 {
   g_autoptr (TgConfig) c = tg_config_new_default ();
   g_autoptr (GKeyFile) kf = g_key_file_new ();
-  g_autoptr (GHashTable) lines = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
-  g_autoptr (GPtrArray) keys = g_ptr_array_new_with_free_func (g_free);
-  g_autoptr (GError) local = NULL;
+  g_autoptr (SottoKeyfile) p = NULL;
   g_autofree char *cert_dir = g_strdup ("sotto-state/tls");
-  Parse p = { origin != NULL ? origin : "<data>", lines, keys, FALSE };
 
   g_return_val_if_fail (data != NULL || len == 0, NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
-  if (len < 0)
-    len = (gssize) strlen (data);
-  if (memchr (data, '\0', len) != NULL)
-    {
-      set_error (&p, error, TG_CONFIG_ERROR_SYNTAX, 0, NULL, "contains a NUL byte");
-      return NULL;
-    }
-  if (!scan_lines (&p, data, (gsize) len, error))
+  p = sotto_keyfile_parse (data, len, origin, TG_CONFIG_ERROR, TG_CONFIG_ERROR_SYNTAX, kf, error);
+  if (p == NULL)
     return NULL;
-  if (!g_key_file_load_from_data (kf, data, (gsize) len, G_KEY_FILE_NONE, &local))
-    {
-      set_error (&p, error, TG_CONFIG_ERROR_SYNTAX, 0, NULL, "not a valid configuration file: %s",
-                 local->message);
-      return NULL;
-    }
-  if (!load_signald (&p, kf, c, &cert_dir, error))
+  if (!load_signald (p, kf, c, &cert_dir, error))
     return NULL;
   g_free (c->cert_file);
   g_free (c->key_file);
   c->cert_file = g_build_filename (cert_dir, "server.pem", NULL);
   c->key_file = g_build_filename (cert_dir, "server.key", NULL);
 
-  /* Unknown keys first, in file order: most are typos of a key the file meant to set. */
-  for (guint i = 0; i < keys->len; i++)
+  /* Unknown keys first, in file order: most are typos of a key the file meant to set. Other
+   * groups are their owners' business. */
+  for (guint i = 0; i < sotto_keyfile_get_n_entries (p); i++)
     {
-      const char *entry = g_ptr_array_index (keys, i);
-      const char *key = strchr (entry, '\n') + 1;
+      const SottoKeyfileEntry *e = sotto_keyfile_get_entry (p, i);
 
-      if (find_spec (key) == NULL)
+      if (e->key != NULL && g_str_equal (e->group, "turn") && find_spec (e->key) == NULL)
         {
-          set_error (&p, error, TG_CONFIG_ERROR_UNKNOWN_KEY, (guint) g_ascii_strtoull (entry, NULL, 10),
-                     key, "unknown key in this group");
+          sotto_keyfile_set_error (p, error, TG_CONFIG_ERROR_UNKNOWN_KEY, e->line, "turn", e->key,
+                                   "unknown key in this group");
           return NULL;
         }
     }
   for (gsize i = 0; i < G_N_ELEMENTS (turn_keys); i++)
     if (g_key_file_has_key (kf, "turn", turn_keys[i].key, NULL)
-        && !load_key (&p, kf, &turn_keys[i], line_of (&p, "turn", turn_keys[i].key), c, error))
+        && !load_key (p, kf, &turn_keys[i], sotto_keyfile_get_line (p, "turn", turn_keys[i].key), c,
+                      error))
       return NULL;
   if (!g_key_file_has_key (kf, "turn", "secret-file", NULL))
     {
       g_free (c->secret_file);
       c->secret_file = g_build_filename (c->state_dir, "turn-secrets", NULL);
     }
-  if (!check_consistency (&p, kf, c, error))
+  if (!check_consistency (p, kf, c, error))
     return NULL;
   if (has_turn != NULL)
-    *has_turn = p.has_turn;
+    *has_turn = sotto_keyfile_get_line (p, "turn", NULL) > 0;
   return g_steal_pointer (&c);
 }
 
