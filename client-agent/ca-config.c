@@ -1,8 +1,8 @@
 /* ca-config: sotto-agentd's configuration file (see ca-config.h).
  *
  * GKeyFile parses, but it reports no line numbers for values and accepts more than we want
- * (1/0 for booleans, locale-suffixed keys), so a small scan of the text first records the line
- * of every group and key; each error then names "file:line: [group] key:". Errors use the
+ * (1/0 for booleans, locale-suffixed keys), so sotto-keyfile's scan of the text first records
+ * the line of every group and key; each error then names "file:line: [group] key:". Errors use the
  * G_KEY_FILE_ERROR domain: PARSE for syntax, GROUP_NOT_FOUND / KEY_NOT_FOUND for unknown names,
  * INVALID_VALUE for values. */
 #include "config.h"
@@ -11,11 +11,11 @@
 
 #include "ca-config.h"
 #include "ca-control.h"
+#include "sotto-keyfile.h"
 #include "sotto-log.h"
 #include "sotto-util.h"
 
 #include <gio/gio.h>
-#include <stdarg.h>
 #include <string.h>
 
 typedef enum
@@ -108,118 +108,6 @@ ca_config_default_path (void)
   return g_build_filename (g_get_user_config_dir (), "sotto", "agent.conf", NULL);
 }
 
-/* ---- Where things are in the text -------------------------------------------------------- */
-
-typedef struct
-{
-  char *group;
-  char *key; /* NULL for a group header */
-  guint line;
-} Entry;
-
-static void
-entry_clear (gpointer data)
-{
-  Entry *e = data;
-  g_free (e->group);
-  g_free (e->key);
-}
-
-typedef struct
-{
-  const char *origin;
-  GArray *entries; /* of Entry, in file order */
-} Parse;
-
-/* The last line that sets @key in @group (GKeyFile keeps the last value), or 0. */
-static guint
-line_of (Parse *p, const char *group, const char *key)
-{
-  for (guint i = p->entries->len; i > 0; i--)
-    {
-      const Entry *e = &g_array_index (p->entries, Entry, i - 1);
-      if (g_str_equal (e->group, group) && g_strcmp0 (e->key, key) == 0)
-        return e->line;
-    }
-  return 0;
-}
-
-static gboolean G_GNUC_PRINTF (7, 8)
-set_error (Parse *p, GError **error, GKeyFileError code, guint line, const char *group,
-           const char *key, const char *format, ...)
-{
-  g_autofree char *why = NULL;
-  g_autofree char *where = NULL;
-  g_autofree char *what = NULL;
-  va_list args;
-
-  va_start (args, format);
-  why = g_strdup_vprintf (format, args);
-  va_end (args);
-  where = line > 0 ? g_strdup_printf ("%s:%u:", p->origin, line)
-                   : g_strdup_printf ("%s:", p->origin);
-  if (group != NULL && key != NULL)
-    what = g_strdup_printf (" [%s] %s:", group, key);
-  else if (group != NULL)
-    what = g_strdup_printf (" [%s]:", group);
-  else
-    what = g_strdup ("");
-  g_set_error (error, G_KEY_FILE_ERROR, code, "%s%s %s", where, what, why);
-  return FALSE;
-}
-
-static gboolean
-scan_lines (Parse *p, const char *data, gsize len, GError **error)
-{
-  g_autofree char *group = NULL;
-  const char *pos = data;
-  const char *end = data + len;
-  guint lineno = 0;
-
-  while (pos < end)
-    {
-      const char *nl = memchr (pos, '\n', end - pos);
-      const char *line_end = nl != NULL ? nl : end;
-      g_autofree char *line = g_strndup (pos, line_end - pos);
-      Entry e = { NULL, NULL, 0 };
-      char *eq;
-
-      lineno++;
-      pos = nl != NULL ? nl + 1 : end;
-      g_strstrip (line);
-      if (line[0] == '\0' || line[0] == '#')
-        continue;
-      if (line[0] == '[')
-        {
-          char *close = strrchr (line, ']');
-
-          if (close == NULL || close[1] != '\0' || close == line + 1)
-            return set_error (p, error, G_KEY_FILE_ERROR_PARSE, lineno, NULL, NULL,
-                              "a group header must look like [name]");
-          g_free (group);
-          group = g_strndup (line + 1, close - line - 1);
-          e = (Entry) { g_strdup (group), NULL, lineno };
-          g_array_append_val (p->entries, e);
-          continue;
-        }
-      eq = strchr (line, '=');
-      if (eq == NULL)
-        return set_error (p, error, G_KEY_FILE_ERROR_PARSE, lineno, NULL, NULL,
-                          "expected \"key = value\", a [group] header or a # comment");
-      if (group == NULL)
-        return set_error (p, error, G_KEY_FILE_ERROR_PARSE, lineno, NULL, NULL,
-                          "a key comes before the first [group] header");
-      *eq = '\0';
-      g_strstrip (line);
-      if (line[0] == '\0')
-        return set_error (p, error, G_KEY_FILE_ERROR_PARSE, lineno, group, NULL,
-                          "a key name is missing before '='");
-      e = (Entry) { g_strdup (group), g_strdup (line), lineno };
-      g_array_append_val (p->entries, e);
-    }
-  return TRUE;
-}
-
 static const KeySpec *
 find_spec (const char *group, const char *key)
 {
@@ -231,18 +119,19 @@ find_spec (const char *group, const char *key)
 
 /* A typo must not fall back to a default silently: unknown names are errors, in file order. */
 static gboolean
-check_known (Parse *p, GError **error)
+check_known (const SottoKeyfile *p, GError **error)
 {
-  for (guint i = 0; i < p->entries->len; i++)
+  for (guint i = 0; i < sotto_keyfile_get_n_entries (p); i++)
     {
-      const Entry *e = &g_array_index (p->entries, Entry, i);
+      const SottoKeyfileEntry *e = sotto_keyfile_get_entry (p, i);
 
       if (!g_strv_contains (known_groups, e->group))
-        return set_error (p, error, G_KEY_FILE_ERROR_GROUP_NOT_FOUND, e->line, e->group, NULL,
-                          "unknown group (the groups are [account], [media] and [agent])");
+        return sotto_keyfile_set_error (
+            p, error, G_KEY_FILE_ERROR_GROUP_NOT_FOUND, e->line, e->group, NULL,
+            "unknown group (the groups are [account], [media] and [agent])");
       if (e->key != NULL && find_spec (e->group, e->key) == NULL)
-        return set_error (p, error, G_KEY_FILE_ERROR_KEY_NOT_FOUND, e->line, e->group, e->key,
-                          "unknown key in this group");
+        return sotto_keyfile_set_error (p, error, G_KEY_FILE_ERROR_KEY_NOT_FOUND, e->line, e->group,
+                                        e->key, "unknown key in this group");
     }
   return TRUE;
 }
@@ -357,7 +246,7 @@ expand_home (const char *path)
 }
 
 static gboolean
-load_list (Parse *p, GKeyFile *kf, const KeySpec *spec, guint line, GError **error,
+load_list (const SottoKeyfile *p, GKeyFile *kf, const KeySpec *spec, guint line, GError **error,
            char ***out)
 {
   g_autoptr (GError) local = NULL;
@@ -365,8 +254,9 @@ load_list (Parse *p, GKeyFile *kf, const KeySpec *spec, guint line, GError **err
   g_autoptr (GPtrArray) kept = g_ptr_array_new_with_free_func (g_free);
 
   if (items == NULL || local != NULL)
-    return set_error (p, error, G_KEY_FILE_ERROR_INVALID_VALUE, line, spec->group, spec->key,
-                      "%s", local != NULL ? local->message : "cannot be read");
+    return sotto_keyfile_set_error (p, error, G_KEY_FILE_ERROR_INVALID_VALUE, line, spec->group,
+                                    spec->key, "%s",
+                                    local != NULL ? local->message : "cannot be read");
   for (gsize i = 0; items[i] != NULL; i++)
     {
       g_strstrip (items[i]);
@@ -374,15 +264,16 @@ load_list (Parse *p, GKeyFile *kf, const KeySpec *spec, guint line, GError **err
         g_ptr_array_add (kept, g_strdup (items[i]));
     }
   if (kept->len == 0)
-    return set_error (p, error, G_KEY_FILE_ERROR_INVALID_VALUE, line, spec->group, spec->key,
-                      "the list is empty (remove the key for the default)");
+    return sotto_keyfile_set_error (p, error, G_KEY_FILE_ERROR_INVALID_VALUE, line, spec->group,
+                                    spec->key,
+                                    "the list is empty (remove the key for the default)");
   g_ptr_array_add (kept, NULL);
   *out = (char **) g_ptr_array_free (g_steal_pointer (&kept), FALSE);
   return TRUE;
 }
 
 static gboolean
-load_addresses (Parse *p, GKeyFile *kf, const KeySpec *spec, guint line, char ***field,
+load_addresses (const SottoKeyfile *p, GKeyFile *kf, const KeySpec *spec, guint line, char ***field,
                 GError **error)
 {
   g_auto (GStrv) items = NULL;
@@ -393,8 +284,8 @@ load_addresses (Parse *p, GKeyFile *kf, const KeySpec *spec, guint line, char **
     {
       g_autoptr (GInetAddress) addr = g_inet_address_new_from_string (items[i]);
       if (addr == NULL)
-        return set_error (p, error, G_KEY_FILE_ERROR_INVALID_VALUE, line, spec->group,
-                          spec->key, "\"%s\" is not an IP address", items[i]);
+        return sotto_keyfile_set_error (p, error, G_KEY_FILE_ERROR_INVALID_VALUE, line, spec->group,
+                                        spec->key, "\"%s\" is not an IP address", items[i]);
     }
   g_strfreev (*field);
   *field = g_steal_pointer (&items);
@@ -402,7 +293,7 @@ load_addresses (Parse *p, GKeyFile *kf, const KeySpec *spec, guint line, char **
 }
 
 static gboolean
-load_codecs (Parse *p, GKeyFile *kf, const KeySpec *spec, guint line, char ***field,
+load_codecs (const SottoKeyfile *p, GKeyFile *kf, const KeySpec *spec, guint line, char ***field,
              GError **error)
 {
   g_auto (GStrv) items = NULL;
@@ -415,13 +306,14 @@ load_codecs (Parse *p, GKeyFile *kf, const KeySpec *spec, guint line, char ***fi
       g_free (items[i]);
       items[i] = lower;
       if (!g_strv_contains (known_codecs, items[i]))
-        return set_error (p, error, G_KEY_FILE_ERROR_INVALID_VALUE, line, spec->group,
-                          spec->key, "\"%s\" is not a codec Sotto speaks (opus, pcmu)",
-                          items[i]);
+        return sotto_keyfile_set_error (
+            p, error, G_KEY_FILE_ERROR_INVALID_VALUE, line, spec->group, spec->key,
+            "\"%s\" is not a codec Sotto speaks (opus, pcmu)", items[i]);
       for (gsize j = 0; j < i; j++)
         if (g_str_equal (items[j], items[i]))
-          return set_error (p, error, G_KEY_FILE_ERROR_INVALID_VALUE, line, spec->group,
-                            spec->key, "\"%s\" is listed twice", items[i]);
+          return sotto_keyfile_set_error (p, error, G_KEY_FILE_ERROR_INVALID_VALUE, line,
+                                          spec->group, spec->key, "\"%s\" is listed twice",
+                                          items[i]);
     }
   g_strfreev (*field);
   *field = g_steal_pointer (&items);
@@ -429,9 +321,10 @@ load_codecs (Parse *p, GKeyFile *kf, const KeySpec *spec, guint line, char ***fi
 }
 
 static gboolean
-load_key (Parse *p, GKeyFile *kf, const KeySpec *spec, CaConfig *config, GError **error)
+load_key (const SottoKeyfile *p, GKeyFile *kf, const KeySpec *spec, CaConfig *config,
+          GError **error)
 {
-  guint line = line_of (p, spec->group, spec->key);
+  guint line = sotto_keyfile_get_line (p, spec->group, spec->key);
   gpointer field = G_STRUCT_MEMBER_P (config, spec->offset);
   g_autoptr (GError) local = NULL;
   g_autofree char *text = NULL;
@@ -446,12 +339,14 @@ load_key (Parse *p, GKeyFile *kf, const KeySpec *spec, CaConfig *config, GError 
   /* GKeyFile can return a value and an error together (a bad escape): trust the error. */
   text = g_key_file_get_string (kf, spec->group, spec->key, &local);
   if (text == NULL || local != NULL)
-    return set_error (p, error, G_KEY_FILE_ERROR_INVALID_VALUE, line, spec->group, spec->key,
-                      "%s", local != NULL ? local->message : "cannot be read");
+    return sotto_keyfile_set_error (p, error, G_KEY_FILE_ERROR_INVALID_VALUE, line, spec->group,
+                                    spec->key, "%s",
+                                    local != NULL ? local->message : "cannot be read");
   g_strstrip (text);
   if (text[0] == '\0')
-    return set_error (p, error, G_KEY_FILE_ERROR_INVALID_VALUE, line, spec->group, spec->key,
-                      "must not be empty (remove the key for the default)");
+    return sotto_keyfile_set_error (p, error, G_KEY_FILE_ERROR_INVALID_VALUE, line, spec->group,
+                                    spec->key,
+                                    "must not be empty (remove the key for the default)");
 
   switch (spec->kind)
     {
@@ -462,13 +357,14 @@ load_key (Parse *p, GKeyFile *kf, const KeySpec *spec, CaConfig *config, GError 
       else if (g_str_equal (text, "false"))
         *(gboolean *) field = FALSE;
       else
-        return set_error (p, error, G_KEY_FILE_ERROR_INVALID_VALUE, line, spec->group,
-                          spec->key, "\"%s\" is neither true nor false", text);
+        return sotto_keyfile_set_error (p, error, G_KEY_FILE_ERROR_INVALID_VALUE, line, spec->group,
+                                        spec->key, "\"%s\" is neither true nor false", text);
       return TRUE;
     case KIND_LOG_LEVEL:
       if (!sotto_log_level_from_string (text, &level))
-        return set_error (p, error, G_KEY_FILE_ERROR_INVALID_VALUE, line, spec->group,
-                          spec->key, "\"%s\" is not one of error, warning, info, debug", text);
+        return sotto_keyfile_set_error (p, error, G_KEY_FILE_ERROR_INVALID_VALUE, line, spec->group,
+                                        spec->key,
+                                        "\"%s\" is not one of error, warning, info, debug", text);
       g_free (text);
       text = g_strdup (sotto_log_level_to_string (level));
       break;
@@ -477,8 +373,8 @@ load_key (Parse *p, GKeyFile *kf, const KeySpec *spec, CaConfig *config, GError 
         g_autofree char *user = NULL;
         g_autofree char *host = NULL;
         if (!check_aor (text, &user, &host, &why))
-          return set_error (p, error, G_KEY_FILE_ERROR_INVALID_VALUE, line, spec->group,
-                            spec->key, "\"%s\": %s", text, why);
+          return sotto_keyfile_set_error (p, error, G_KEY_FILE_ERROR_INVALID_VALUE, line,
+                                          spec->group, spec->key, "\"%s\": %s", text, why);
       }
       break;
     case KIND_REGISTRAR:
@@ -489,16 +385,17 @@ load_key (Parse *p, GKeyFile *kf, const KeySpec *spec, CaConfig *config, GError 
         else if (why == NULL)
           check_hostport (text + strlen ("sips:"), &host, &why);
         if (why != NULL)
-          return set_error (p, error, G_KEY_FILE_ERROR_INVALID_VALUE, line, spec->group,
-                            spec->key, "\"%s\": %s", text, why);
+          return sotto_keyfile_set_error (p, error, G_KEY_FILE_ERROR_INVALID_VALUE, line,
+                                          spec->group, spec->key, "\"%s\": %s", text, why);
       }
       break;
     case KIND_USERNAME:
       for (const char *c = text; *c != '\0'; c++)
         if (g_ascii_isspace (*c) || g_ascii_iscntrl (*c))
-          return set_error (p, error, G_KEY_FILE_ERROR_INVALID_VALUE, line, spec->group,
-                            spec->key, "a user name must not contain spaces or control "
-                            "characters");
+          return sotto_keyfile_set_error (p, error, G_KEY_FILE_ERROR_INVALID_VALUE, line,
+                                          spec->group, spec->key,
+                                          "a user name must not contain spaces or control "
+                                          "characters");
       break;
     case KIND_PATH:
       {
@@ -506,9 +403,9 @@ load_key (Parse *p, GKeyFile *kf, const KeySpec *spec, CaConfig *config, GError 
         g_free (text);
         text = expanded;
         if (!g_path_is_absolute (text))
-          return set_error (p, error, G_KEY_FILE_ERROR_INVALID_VALUE, line, spec->group,
-                            spec->key, "\"%s\" must be an absolute path or start with ~/",
-                            text);
+          return sotto_keyfile_set_error (p, error, G_KEY_FILE_ERROR_INVALID_VALUE, line,
+                                          spec->group, spec->key,
+                                          "\"%s\" must be an absolute path or start with ~/", text);
       }
       break;
     case KIND_ADDRESSES:
@@ -546,27 +443,22 @@ ca_config_load_from_data (const char *data, gsize len, const char *source_name,
 {
   g_autoptr (CaConfig) config = ca_config_new_default ();
   g_autoptr (GKeyFile) kf = g_key_file_new ();
-  g_autoptr (GError) local = NULL;
-  g_autoptr (GArray) entries = g_array_new (FALSE, FALSE, sizeof (Entry));
-  Parse p = { source_name != NULL ? source_name : "<data>", entries };
+  g_autoptr (SottoKeyfile) p = NULL;
 
   g_return_val_if_fail (data != NULL || len == 0, FALSE);
+  g_return_val_if_fail (len <= G_MAXSSIZE, FALSE);
   g_return_val_if_fail (out != NULL, FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
-  g_array_set_clear_func (entries, entry_clear);
-  if (len > 0 && memchr (data, '\0', len) != NULL)
-    return set_error (&p, error, G_KEY_FILE_ERROR_PARSE, 0, NULL, NULL, "contains a NUL byte");
-  if (!scan_lines (&p, data != NULL ? data : "", len, error))
+  p = sotto_keyfile_parse (data, (gssize)len, source_name, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_PARSE,
+                           kf, error);
+  if (p == NULL)
     return FALSE;
-  if (!g_key_file_load_from_data (kf, data != NULL ? data : "", len, G_KEY_FILE_NONE, &local))
-    return set_error (&p, error, G_KEY_FILE_ERROR_PARSE, 0, NULL, NULL,
-                      "not a valid configuration file: %s", local->message);
-  if (!check_known (&p, error))
+  if (!check_known (p, error))
     return FALSE;
   for (gsize i = 0; i < G_N_ELEMENTS (key_specs); i++)
     if (g_key_file_has_key (kf, key_specs[i].group, key_specs[i].key, NULL)
-        && !load_key (&p, kf, &key_specs[i], config, error))
+        && !load_key (p, kf, &key_specs[i], config, error))
       return FALSE;
   derive_defaults (config);
   *out = g_steal_pointer (&config);
