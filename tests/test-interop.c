@@ -152,6 +152,16 @@ test_linphone_register (Fixture *f, gconstpointer data)
   interop_client_stop (bad);
 }
 
+/* Asserts that @c prints @regex within T_STATE. */
+static void
+expect (InteropClient *c, const char *regex)
+{
+  g_autofree char *m = interop_client_wait (c, regex, T_STATE);
+
+  if (m == NULL)
+    g_error ("%s never printed /%s/", c->name, regex);
+}
+
 /* Waits for @c to ring and answers. */
 static void
 linphone_answer (InteropClient *c)
@@ -162,31 +172,43 @@ linphone_answer (InteropClient *c)
   interop_client_send (c, "answer");
 }
 
-/* Asserts the speech of @source, less its first @skip_ms, is in @recording. The skip is for a
- * sender that starts its file with the stream, before DTLS-SRTP has keys: linphonec's first
- * half second or so never reaches the peer. */
+/* Asserts the speech of @source is in @recording, allowing the recording to begin up to
+ * @max_skip_ms into the source: a sender that starts its file with the stream, before
+ * DTLS-SRTP has keys, loses its first part (linphonec: 0.6 s, over 2 s when the agent runs
+ * under ASan on a busy machine). ca_audio_compare() only looks for the source starting inside
+ * the recording, so the best of the source's tails, in 250 ms steps, is taken. */
 static void
-assert_recording (const char *source, const char *recording, guint skip_ms,
+assert_recording (const char *source, const char *recording, guint max_skip_ms,
                   double min_correlation)
 {
-  CaAudioMatch m;
+  CaAudioMatch best = { .correlation = -2 };
   g_autoptr (GError) error = NULL;
   g_autofree float *src = NULL, *rec = NULL;
-  gsize n_src = 0, n_rec = 0, skip;
-  guint src_rate = 0, rec_rate = 0;
+  gsize n_src = 0, n_rec = 0;
+  guint src_rate = 0, rec_rate = 0, best_skip = 0;
 
   g_assert_true (ca_audio_read_wav (source, &src, &n_src, &src_rate, &error));
   g_assert_no_error (error);
   g_assert_true (ca_audio_read_wav (recording, &rec, &n_rec, &rec_rate, &error));
   g_assert_no_error (error);
-  skip = (gsize) src_rate * skip_ms / 1000;
-  g_assert_cmpuint (skip, <, n_src);
-  ca_audio_compare (src + skip, n_src - skip, src_rate, rec, n_rec, rec_rate, 3000, &m);
+  for (guint skip_ms = 0; skip_ms <= max_skip_ms; skip_ms += 250)
+    {
+      gsize skip = (gsize) src_rate * skip_ms / 1000;
+      CaAudioMatch m;
+
+      g_assert_cmpuint (skip, <, n_src / 2);
+      ca_audio_compare (src + skip, n_src - skip, src_rate, rec, n_rec, rec_rate, 3000, &m);
+      if (m.correlation > best.correlation)
+        {
+          best = m;
+          best_skip = skip_ms;
+        }
+    }
   g_test_message ("%s: %.2f s, correlation %.3f with the source after %u ms, at lag %d ms, "
-                  "rms %.4f (source %.4f)", recording, m.recording_s, m.correlation, skip_ms,
-                  m.lag_ms, m.recording_rms, m.source_rms);
-  g_assert_cmpfloat (m.recording_rms, >, 0.001);
-  g_assert_cmpfloat (m.correlation, >, min_correlation);
+                  "rms %.4f (source %.4f)", recording, best.recording_s, best.correlation,
+                  best_skip, best.lag_ms, best.recording_rms, best.source_rms);
+  g_assert_cmpfloat (best.recording_rms, >, 0.001);
+  g_assert_cmpfloat (best.correlation, >, min_correlation);
 }
 
 /* linphonec's recorder leaves the WAV header's sizes wrong: repair a copy and compare it. */
@@ -199,7 +221,7 @@ assert_linphone_recording (Fixture *f, const char *recording, double min_correla
   g_assert_true (g_file_test (recording, G_FILE_TEST_EXISTS));
   g_assert_true (interop_wav_fix_sizes (recording, fixed, &error));
   g_assert_no_error (error);
-  assert_recording (f->speech, fixed, 0, min_correlation);
+  assert_recording (f->speech, fixed, 2000, min_correlation);
 }
 
 static void
@@ -228,7 +250,7 @@ test_linphone_call (Fixture *f, gconstpointer data)
   interop_client_send (alice, cmd);
   interop_client_send (alice, "call sip:bob@" SIG_HARNESS_DOMAIN);
   linphone_answer (bob);
-  g_free (interop_client_wait (alice, "connected", T_STATE));
+  expect (alice, "connected");
   /* ZRTP (RFC 6189): both ends derive the same short authentication string. */
   sas_a = interop_client_wait (alice, "fully encrypted and auth token is ([A-Za-z0-9]+)", T_STATE);
   sas_b = interop_client_wait (bob, "fully encrypted and auth token is ([A-Za-z0-9]+)", T_STATE);
@@ -238,7 +260,7 @@ test_linphone_call (Fixture *f, gconstpointer data)
   g_assert_cmpstr (sas_a, ==, sas_b);
   agent_sleep_ms (SPEECH_MS);
   interop_client_send (alice, "terminate");
-  g_free (interop_client_wait (bob, "ended", T_STATE));
+  expect (bob, "ended");
   interop_client_stop (alice);
   interop_client_stop (bob);
   assert_linphone_recording (f, record, 0.5);
@@ -341,7 +363,7 @@ run_agent_linphone (Fixture *f, gboolean agent_calls)
       report_failure (agent, lin, "the call never became active");
       return;
     }
-  g_free (interop_client_wait (lin, "fully encrypted", T_STATE));
+  expect (lin, "fully encrypted");
   agent_sleep_ms (SPEECH_MS);
   {
     guint64 rx = agent_proc_call_u64 (agent, id, "packets-received");
@@ -351,7 +373,11 @@ run_agent_linphone (Fixture *f, gboolean agent_calls)
   }
   /* DTLS-SRTP has no short authentication string: linphonec says "absent" where ZRTP would
    * give one. */
-  g_assert_nonnull (interop_client_find (lin, "fully encrypted and auth token is absent"));
+  {
+    g_autofree char *dtls = interop_client_find (lin, "fully encrypted and auth token is absent");
+
+    g_assert_nonnull (dtls);
+  }
   {
     g_autoptr (GError) error = NULL;
     g_autoptr (GVariant) r = agent_proc_invoke (agent, "Hangup", g_variant_new ("(u)", id),
@@ -359,10 +385,10 @@ run_agent_linphone (Fixture *f, gboolean agent_calls)
 
     g_assert_no_error (error);
   }
-  g_free (interop_client_wait (lin, "ended", T_STATE));
+  expect (lin, "ended");
   agent_proc_stop (agent);
   interop_client_stop (lin);
-  assert_recording (f->speech, agent_rec, 1000, 0.5);
+  assert_recording (f->speech, agent_rec, 3500, 0.5);
   assert_linphone_recording (f, lin_rec, 0.5);
 }
 
@@ -465,7 +491,7 @@ test_baresip_agent (Fixture *f, gconstpointer data)
   g_assert_no_error (error);
   agent_proc_stop (alice);
   interop_client_stop (bob);
-  assert_recording (f->speech, agent_rec, 1000, 0.5);
+  assert_recording (f->speech, agent_rec, 3500, 0.5);
 }
 
 int
