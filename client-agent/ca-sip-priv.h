@@ -79,6 +79,9 @@ guint ca_sip_timeout_add (CaSip *sip, guint ms, GSourceFunc func, gpointer data)
 void ca_sip_timeout_clear (CaSip *sip, guint *id);
 gboolean ca_sip_set_error_arg (GError **error, const char *fmt, ...) G_GNUC_PRINTF (2, 3);
 
+/* ca-sip-listen.c: while held, listen() on a stream socket does nothing (see there). */
+void ca_sip_hold_listen (gboolean hold);
+
 /* ca-sip-reg.c */
 void ca_sip_reg_event (CaSip *sip, nua_event_t event, int status, const char *phrase,
                        nua_handle_t *nh, const sip_t *msg);

@@ -1,11 +1,13 @@
 /* ca-sip: the nua stack over TLS, its certificate folder, and the event dispatch.
  *
  * Sofia's TLS transport needs a folder with agent.pem (key and chain) and cafile.pem even for
- * a client, and a client must still bind a listening sips: address. We bind 127.0.0.1 on a
- * port the kernel picks: nothing outside the machine can reach it, and nothing needs to,
- * because the server sends every request back over the connection we opened (RFC 5626
- * flows). agent.pem is a throwaway self-signed certificate made here; the server never asks
- * for it. The server's certificate is verified against the pinned CA and by the DNS name of
+ * a client, and a client must still have a sips: primary transport. Its outgoing connections
+ * are bound to the primary's address, so a primary on 127.0.0.1 could only ever reach a server
+ * on loopback: we bind 0.0.0.0 on a port the kernel picks. Nothing needs to connect to it,
+ * since the server sends every request back over the connection we opened (RFC 5626 flows),
+ * so that socket never listens: listen() is a no-op while nua_create() runs (ca-sip-listen.c),
+ * and the agent has no open port at all. agent.pem is a throwaway self-signed certificate
+ * made here; the server never asks for it. The server's certificate is verified against the pinned CA and by the DNS name of
  * the registrar (TPTLS_VERIFY_SUBJECTS_OUT: Sofia matches DNS SANs and the CN, not IP SANs). */
 #define G_LOG_DOMAIN "sotto-agent"
 #include "config.h"
@@ -383,9 +385,10 @@ ca_sip_new (const CaSipConfig *config, GError **error)
   from = g_strdup_printf ("<%s>", sip->aor);
   domain_uri = g_strdup_printf ("sips:%s", sip->domain);
   expires = g_strdup_printf ("%u", sip->expires_s);
+  ca_sip_hold_listen (TRUE);
   sip->nua = nua_create (
       sip->root, nua_event, sip,
-      NUTAG_URL ("sips:127.0.0.1:0"),
+      NUTAG_URL ("sips:0.0.0.0:0"),
       TPTAG_CERTIFICATE (sip->cert_dir),
       TPTAG_TLS_VERIFY_POLICY (TPTLS_VERIFY_SUBJECTS_OUT), TPTAG_TLS_VERIFY_DATE (1),
       TPTAG_TLS_VERIFY_DEPTH (4),
@@ -409,10 +412,11 @@ ca_sip_new (const CaSipConfig *config, GError **error)
       SIPTAG_ALLOW_STR ("INVITE, ACK, BYE, CANCEL, OPTIONS"),
       SIPTAG_USER_AGENT_STR (ua),
       TAG_END ());
+  ca_sip_hold_listen (FALSE);
   if (sip->nua == NULL)
     {
       g_set_error (error, CA_SIP_ERROR, CA_SIP_ERROR_SETUP,
-                   "cannot start Sofia-SIP on sips:127.0.0.1 with the TLS files in %s",
+                   "cannot start Sofia-SIP on sips:0.0.0.0 with the TLS files in %s",
                    sip->cert_dir);
       return NULL;
     }

@@ -367,6 +367,72 @@ test_keepalive (Fixture *f, gconstpointer data)
   g_assert_cmpint (ca_sip_get_reg_state (f->alice->sip), ==, CA_SIP_REG_REGISTERED);
 }
 
+/* How many TCP sockets of this process are in LISTEN state (/proc/net/tcp{,6}, state 0A). */
+static guint
+count_own_listeners (void)
+{
+  g_autoptr (GHashTable) inodes = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  g_autoptr (GDir) dir = g_dir_open ("/proc/self/fd", 0, NULL);
+  const char *name;
+  guint n = 0;
+
+  g_assert_nonnull (dir);
+  while ((name = g_dir_read_name (dir)) != NULL)
+    {
+      g_autofree char *path = g_build_filename ("/proc/self/fd", name, NULL);
+      g_autofree char *target = g_file_read_link (path, NULL);
+
+      if (target != NULL && g_str_has_prefix (target, "socket:["))
+        g_hash_table_add (inodes, g_strndup (target + 8, strlen (target) - 9));
+    }
+  for (int v6 = 0; v6 < 2; v6++)
+    {
+      g_autofree char *text = NULL;
+      g_auto (GStrv) lines = NULL;
+
+      if (!g_file_get_contents (v6 ? "/proc/self/net/tcp6" : "/proc/self/net/tcp", &text, NULL,
+                                NULL))
+        continue;
+      lines = g_strsplit (text, "\n", -1);
+      for (guint i = 1; lines[i] != NULL; i++)
+        {
+          g_auto (GStrv) f = g_strsplit_set (g_strstrip (lines[i]), " ", -1);
+          GPtrArray *cols = g_ptr_array_new ();
+
+          for (guint j = 0; f[j] != NULL; j++)
+            if (*f[j] != '\0')
+              g_ptr_array_add (cols, f[j]);
+          /* sl local rem st tx:rx tr:when retrnsmt uid timeout inode */
+          if (cols->len > 9 && g_str_equal (g_ptr_array_index (cols, 3), "0A")
+              && g_hash_table_contains (inodes, g_ptr_array_index (cols, 9)))
+            n++;
+          g_ptr_array_free (cols, TRUE);
+        }
+    }
+  return n;
+}
+
+/* The agent opens no port: Sofia's primary TLS socket is bound but never listens
+ * (ca-sip-listen.c), so nobody can hand it a request that skipped the server. */
+static void
+test_no_listener (Fixture *f, gconstpointer data)
+{
+  f->alice = agent_new (f->h, "alice", "alice-secret-1", NULL, "localhost");
+  agent_register (f->alice);
+  g_assert_cmpuint (count_own_listeners (), ==, 0);
+  /* The check can fail: a plain listening socket in this process is seen. */
+  {
+    g_autoptr (GSocket) s = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM,
+                                          G_SOCKET_PROTOCOL_TCP, NULL);
+    g_autoptr (GInetAddress) lo = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
+    g_autoptr (GSocketAddress) a = g_inet_socket_address_new (lo, 0);
+
+    g_assert_true (g_socket_bind (s, a, TRUE, NULL));
+    g_assert_true (g_socket_listen (s, NULL));
+    g_assert_cmpuint (count_own_listeners (), ==, 1);
+  }
+}
+
 static void
 test_wrong_password (Fixture *f, gconstpointer data)
 {
@@ -674,6 +740,7 @@ main (int argc, char **argv)
   ADD ("/agent/sip/register/wrong-password", test_wrong_password, NULL);
   ADD ("/agent/sip/tls/wrong-ca", test_tls_wrong_ca, NULL);
   ADD ("/agent/sip/keepalive", test_keepalive, NULL);
+  ADD ("/agent/sip/no-listener", test_no_listener, NULL);
   ADD ("/agent/sip/tls/wrong-name", test_tls_wrong_name, NULL);
   ADD ("/agent/sip/call/answer-bye", test_call_answer_bye, GINT_TO_POINTER (FALSE));
   ADD ("/agent/sip/call/answer-bye-callee", test_call_answer_bye, GINT_TO_POINTER (TRUE));
