@@ -79,7 +79,8 @@ guint ca_sip_timeout_add (CaSip *sip, guint ms, GSourceFunc func, gpointer data)
 void ca_sip_timeout_clear (CaSip *sip, guint *id);
 gboolean ca_sip_set_error_arg (GError **error, const char *fmt, ...) G_GNUC_PRINTF (2, 3);
 
-/* ca-sip-listen.c: while held, listen() on a stream socket does nothing (see there). */
+/* ca-sip-listen.c: while held, a stream socket that starts listening is sealed with a
+ * drop-all socket filter (see there). */
 void ca_sip_hold_listen (gboolean hold);
 
 /* ca-sip-reg.c */

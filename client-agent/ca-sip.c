@@ -5,8 +5,8 @@
  * are bound to the primary's address, so a primary on 127.0.0.1 could only ever reach a server
  * on loopback: we bind 0.0.0.0 on a port the kernel picks. Nothing needs to connect to it,
  * since the server sends every request back over the connection we opened (RFC 5626 flows),
- * so that socket never listens: listen() is a no-op while nua_create() runs (ca-sip-listen.c),
- * and the agent has no open port at all. agent.pem is a throwaway self-signed certificate
+ * so that socket is sealed while nua_create() runs (ca-sip-listen.c): a socket filter drops
+ * every packet sent to it, and no connection to it can ever complete. agent.pem is a throwaway self-signed certificate
  * made here; the server never asks for it. The server's certificate is verified against the pinned CA and by the DNS name of
  * the registrar (TPTLS_VERIFY_SUBJECTS_OUT: Sofia matches DNS SANs and the CN, not IP SANs). */
 #define G_LOG_DOMAIN "sotto-agent"
