@@ -22,7 +22,7 @@
 
 #define MAX_ENDED_KEPT 16
 #define MAX_CALLS      8
-#define MAX_TURN       4
+#define MAX_TURN       6
 
 typedef struct
 {
@@ -465,8 +465,6 @@ resolve_next (TurnResolve *r)
       const CaTurnUri *uri = &g_array_index (r->info->uris, CaTurnUri, r->next);
       const char *addr;
 
-      if (uri->kind == CA_TURN_URI_TLS)
-        continue; /* libnice has no TLS for TURN (FACTS.md) */
       addr = g_hash_table_lookup (r->resolved, uri->host);
       if (addr == NULL)
         {
@@ -483,12 +481,16 @@ resolve_next (TurnResolve *r)
       const char *addr = g_hash_table_lookup (r->resolved, uri->host);
       CaIceTurnServer *t;
 
-      if (uri->kind == CA_TURN_URI_TLS || addr == NULL || *addr == '\0')
+      if (addr == NULL || *addr == '\0')
         continue;
       t = &self->turn[self->n_turn++];
       t->address = g_strdup (addr);
       t->port = uri->port;
-      t->transport = uri->kind == CA_TURN_URI_TCP ? CA_ICE_TURN_TCP : CA_ICE_TURN_UDP;
+      /* libnice has no TLS for TURN (FACTS.md), but coturn answers plain TURN over TCP on its
+       * TLS port too: a turns: URI still gets us through a firewall that only lets 5349 or 443
+       * out. The allocation's metadata (the short-lived, opaque TURN user name) then crosses
+       * in clear; the media inside is SRTP either way. */
+      t->transport = uri->kind == CA_TURN_URI_UDP ? CA_ICE_TURN_UDP : CA_ICE_TURN_TCP;
       t->username = g_strdup (r->info->username);
       t->password = g_strdup (r->info->password);
     }

@@ -747,6 +747,16 @@ ca_session_set_remote_sdp (CaSession *self, const char *sdp, GError **error)
     dtls_client = ca_sdp_setup_for_answer (remote->setup) == CA_SDP_SETUP_ACTIVE;
   if (!choose_codec (self, remote, &local_error))
     goto bad;
+  /* Sotto runs one ICE component, so RTP and RTCP must share it (RFC 5761). An answer without
+   * a=rtcp-mux means the peer would not multiplex: refuse it rather than half-work (RFC 5761
+   * §5.1.3), and refuse an offer that does not propose it. */
+  if (!remote->rtcp_mux)
+    {
+      g_set_error (&local_error, CA_SDP_ERROR, CA_SDP_ERROR_NO_AUDIO,
+                   "the peer does not multiplex RTP and RTCP (a=rtcp-mux, RFC 5761), which Sotto "
+                   "requires");
+      goto bad;
+    }
   if (remote->candidates->len == 0)
     {
       g_set_error (&local_error, CA_SDP_ERROR, CA_SDP_ERROR_NO_ICE_CREDENTIALS,

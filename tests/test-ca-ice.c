@@ -14,7 +14,7 @@
 #define N_DATAGRAMS  50
 /* libnice 0.1.21 declares consent lost 10 s after the last answer
  * (NICE_AGENT_TIMER_CONSENT_TIMEOUT, not configurable) and checks every 4-6 s. */
-#define CONSENT_MS   20000
+#define CONSENT_MS   30000
 /* Lets nice_agent_close_async() release TURN allocations before the context goes. */
 #define DRAIN_MS     300
 
