@@ -19,7 +19,6 @@ challenge (SigServer *server, nta_incoming_t *irq, gboolean proxy, gboolean stal
   gint64 now = g_get_real_time () / G_USEC_PER_SEC;
   g_autofree char *nonce = sig_nonce_keeper_mint (server->nonces, now);
   const char *realm = server->config->domain;
-  g_autofree char *sha = NULL, *md5 = NULL;
 
   if (nonce == NULL)
     {
@@ -28,16 +27,28 @@ challenge (SigServer *server, nta_incoming_t *irq, gboolean proxy, gboolean stal
       nta_incoming_treply (irq, 500, "Cannot authenticate now", TAG_END ());
       return;
     }
-  sha = sig_digest_challenge (SIG_DIGEST_ALG_SHA256, realm, nonce, NULL, stale);
-  md5 = sig_digest_challenge (SIG_DIGEST_ALG_MD5, realm, nonce, NULL, stale);
+  /* In the configured order, SHA-256 first by default: RFC 8760 §2.4 has clients pick the
+   * first algorithm they support. */
+  {
+    const SigConfig *c = server->config;
+    char *values[SIG_DIGEST_ALG_LAST] = { NULL };
+    tagi_t tags[SIG_DIGEST_ALG_LAST + 1];
 
-  /* SHA-256 first: RFC 8760 §2.4 has clients pick the first algorithm they support. */
-  if (proxy)
-    nta_incoming_treply (irq, SIP_407_PROXY_AUTH_REQUIRED, SIPTAG_PROXY_AUTHENTICATE_STR (sha),
-                         SIPTAG_PROXY_AUTHENTICATE_STR (md5), TAG_END ());
-  else
-    nta_incoming_treply (irq, SIP_401_UNAUTHORIZED, SIPTAG_WWW_AUTHENTICATE_STR (sha),
-                         SIPTAG_WWW_AUTHENTICATE_STR (md5), TAG_END ());
+    for (guint i = 0; i < c->n_algorithms; i++)
+      {
+        values[i] = sig_digest_challenge (c->algorithms[i], realm, nonce, NULL, stale);
+        tags[i].t_tag = proxy ? siptag_proxy_authenticate_str : siptag_www_authenticate_str;
+        tags[i].t_value = (tag_value_t) values[i];
+      }
+    tags[c->n_algorithms].t_tag = NULL;
+    tags[c->n_algorithms].t_value = 0;
+    if (proxy)
+      nta_incoming_treply (irq, SIP_407_PROXY_AUTH_REQUIRED, TAG_NEXT (tags));
+    else
+      nta_incoming_treply (irq, SIP_401_UNAUTHORIZED, TAG_NEXT (tags));
+    for (guint i = 0; i < c->n_algorithms; i++)
+      g_free (values[i]);
+  }
 }
 
 /* Sofia splits credentials into a scheme and "name=value" items: join them back so the pure
@@ -134,6 +145,22 @@ sig_auth_check (SigServer *server, nta_incoming_t *irq, const sip_t *sip, SigFlo
       g_info ("refused credentials from %s: %s", flow ? flow->peer : "?", error->message);
       return FALSE;
     }
+
+  /* An algorithm the administrator took off the list (MD5, say) is not accepted either:
+   * answer with the challenges we do offer. */
+  {
+    gboolean offered = FALSE;
+
+    for (guint i = 0; i < server->config->n_algorithms; i++)
+      offered |= server->config->algorithms[i] == creds->alg;
+    if (!offered)
+      {
+        g_info ("refused %s credentials from %s: not offered here",
+                sig_digest_alg_to_string (creds->alg), flow ? flow->peer : "?");
+        challenge (server, irq, proxy, FALSE);
+        return FALSE;
+      }
+  }
 
   user_key = g_strconcat ("user:", creds->username, NULL);
   if (throttled (server, irq, addr_key, user_key))

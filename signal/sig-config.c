@@ -25,6 +25,7 @@ typedef enum
   KIND_DIR,
   KIND_LOG_LEVEL,
   KIND_UINT,
+  KIND_ALGORITHMS,
 } KeyKind;
 
 typedef struct
@@ -54,6 +55,7 @@ static const KeySpec key_specs[] = {
   { "registrar", "default-expires", KIND_UINT, FIELD (default_expires), 1, 604800 },
   { "registrar", "max-bindings-per-user", KIND_UINT, FIELD (max_bindings_per_user), 1, 1000 },
   { "auth", "nonce-lifetime", KIND_UINT, FIELD (nonce_lifetime_s), 10, 86400 },
+  { "auth", "algorithms", KIND_ALGORITHMS, FIELD (algorithms), 0, 0 },
   { "auth", "throttle-free-failures", KIND_UINT, FIELD (throttle_free_failures), 0, 1000 },
   { "auth", "throttle-max-delay", KIND_UINT, FIELD (throttle_max_delay_s), 0, 86400 },
 };
@@ -83,6 +85,9 @@ sig_config_new_default (void)
   config->default_expires = 600;
   config->max_bindings_per_user = 10;
   config->nonce_lifetime_s = 300;
+  config->algorithms[0] = SIG_DIGEST_ALG_SHA256;
+  config->algorithms[1] = SIG_DIGEST_ALG_MD5;
+  config->n_algorithms = 2;
   config->throttle_free_failures = 5;
   config->throttle_max_delay_s = 300;
   return config;
@@ -300,6 +305,46 @@ load_listen (const SottoKeyfile *p, GKeyFile *kf, const KeySpec *spec, guint lin
   return TRUE;
 }
 
+/* "SHA-256;MD5": the algorithms to offer, in order; each once; at least one. Some clients
+ * (baresip 1.0) give up at a first challenge they cannot answer instead of reading the next,
+ * so an administrator can put MD5 first for them, or drop MD5 where every client has SHA-256. */
+static gboolean
+load_algorithms (const SottoKeyfile *p, GKeyFile *kf, const KeySpec *spec, guint line,
+                 SigConfig *config, GError **error)
+{
+  g_autoptr (GError) local = NULL;
+  g_auto (GStrv) names = g_key_file_get_string_list (kf, spec->group, spec->key, NULL, &local);
+  SigDigestAlg algs[SIG_DIGEST_ALG_LAST];
+  guint n = 0;
+
+  if (names == NULL)
+    return sotto_keyfile_set_error (p, error, SIG_CONFIG_ERROR_BAD_VALUE, line, spec->group,
+                                    spec->key, "%s", local->message);
+  for (guint i = 0; names[i] != NULL; i++)
+    {
+      SigDigestAlg alg;
+
+      g_strstrip (names[i]);
+      if (!sig_digest_alg_from_string (names[i], &alg))
+        return sotto_keyfile_set_error (p, error, SIG_CONFIG_ERROR_BAD_VALUE, line, spec->group,
+                                        spec->key,
+                                        "\"%s\" is not a Digest algorithm we offer (SHA-256, MD5)",
+                                        names[i]);
+      for (guint j = 0; j < n; j++)
+        if (algs[j] == alg)
+          return sotto_keyfile_set_error (p, error, SIG_CONFIG_ERROR_BAD_VALUE, line,
+                                          spec->group, spec->key, "%s is listed twice",
+                                          names[i]);
+      algs[n++] = alg;
+    }
+  if (n == 0)
+    return sotto_keyfile_set_error (p, error, SIG_CONFIG_ERROR_BAD_VALUE, line, spec->group,
+                                    spec->key, "name at least one algorithm");
+  memcpy (config->algorithms, algs, sizeof algs[0] * n);
+  config->n_algorithms = n;
+  return TRUE;
+}
+
 static gboolean
 load_key (const SottoKeyfile *p, GKeyFile *kf, const KeySpec *spec, SigConfig *config,
           GError **error)
@@ -313,6 +358,8 @@ load_key (const SottoKeyfile *p, GKeyFile *kf, const KeySpec *spec, SigConfig *c
     return load_uint (p, kf, spec, line, field, error);
   if (spec->kind == KIND_LISTEN)
     return load_listen (p, kf, spec, line, field, error);
+  if (spec->kind == KIND_ALGORITHMS)
+    return load_algorithms (p, kf, spec, line, config, error);
 
   /* GKeyFile can return a value and an error together (for a bad escape): trust the error. */
   text = g_key_file_get_string (kf, spec->group, spec->key, &local);

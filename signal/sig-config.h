@@ -26,6 +26,8 @@
 
 #include <glib.h>
 
+#include "sig-digest.h"
+
 #include "sotto-log.h"
 
 G_BEGIN_DECLS
@@ -59,6 +61,10 @@ typedef struct
   guint max_bindings_per_user;
 
   guint nonce_lifetime_s;
+  /* The Digest algorithms offered, in the order of the challenges ([auth] algorithms,
+   * default SHA-256 then MD5, RFC 8760). A credential in another algorithm is refused. */
+  SigDigestAlg algorithms[SIG_DIGEST_ALG_LAST];
+  guint n_algorithms;
   guint throttle_free_failures;
   guint throttle_max_delay_s;
 } SigConfig;

@@ -204,6 +204,9 @@ static const BadCase bad_cases[] = {
   { "auth", "throttle-free-failures = 1001", "throttle-free-failures", "between 0 and 1000" },
   { "auth", "throttle-max-delay = 86401", "throttle-max-delay", "between 0 and 86400" },
   { "auth", "throttle-max-delay =", "throttle-max-delay", "not a whole number" },
+  { "auth", "algorithms = SHA-512-256", "algorithms", "not a Digest algorithm" },
+  { "auth", "algorithms = MD5;md5", "algorithms", "listed twice" },
+  { "auth", "algorithms = ;", "algorithms", "" },
 };
 
 /* The bad line goes after a few good ones, and a good group follows, so the line number is
@@ -232,6 +235,32 @@ test_bad_value (gconstpointer data)
   if (!g_str_has_prefix (error->message, expected) || strstr (error->message, bc->contains) == NULL)
     g_error ("for \"%s\": got \"%s\", wanted \"%s...%s...\"", bc->line, error->message, expected,
              bc->contains);
+}
+
+/* [auth] algorithms: the order of the challenges, and which are offered at all. */
+static void
+test_algorithms (void)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (SigConfig) d = sig_config_load_from_data ("", -1, "signald.conf", &error);
+  g_autoptr (SigConfig) md5_first = NULL;
+  g_autoptr (SigConfig) sha_only = NULL;
+
+  g_assert_no_error (error);
+  g_assert_cmpuint (d->n_algorithms, ==, 2);
+  g_assert_cmpint (d->algorithms[0], ==, SIG_DIGEST_ALG_SHA256);
+  g_assert_cmpint (d->algorithms[1], ==, SIG_DIGEST_ALG_MD5);
+  md5_first = sig_config_load_from_data ("[auth]\nalgorithms = MD5; SHA-256\n", -1,
+                                         "signald.conf", &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (md5_first->n_algorithms, ==, 2);
+  g_assert_cmpint (md5_first->algorithms[0], ==, SIG_DIGEST_ALG_MD5);
+  g_assert_cmpint (md5_first->algorithms[1], ==, SIG_DIGEST_ALG_SHA256);
+  sha_only = sig_config_load_from_data ("[auth]\nalgorithms = sha-256\n", -1, "signald.conf",
+                                        &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (sha_only->n_algorithms, ==, 1);
+  g_assert_cmpint (sha_only->algorithms[0], ==, SIG_DIGEST_ALG_SHA256);
 }
 
 /* The last of two values wins, so the error must point at the later line. */
@@ -431,6 +460,7 @@ main (int argc, char **argv)
   g_test_init (&argc, &argv, NULL);
 
   g_test_add_func ("/signal/config/defaults", test_defaults);
+  g_test_add_func ("/signal/config/algorithms", test_algorithms);
   g_test_add_func ("/signal/config/full", test_full);
   g_test_add_func ("/signal/config/partial", test_partial);
   g_test_add_func ("/signal/config/from-file", test_from_file);

@@ -12,6 +12,7 @@
 #include <openssl/ssl.h>
 
 #include "sig-harness.h"
+#include "tua-digest.h"
 #include "sotto-tls.h"
 
 #define T 5000 /* ms: every wait in these tests */
@@ -148,6 +149,72 @@ register_with (Fixture *f, const char *alg)
   g_assert_no_error (error);
   g_assert_cmpuint (r2->status, ==, 200);
   g_assert_nonnull (strstr (tua_msg_header (r2, "Contact"), "192.0.2.1"));
+}
+
+/* [auth] algorithms = SHA-256: one challenge, and an MD5 answer is refused with a fresh
+ * challenge even though the password is right. */
+static void
+test_register_sha256_only (Fixture *f, gconstpointer data)
+{
+  g_autoptr (SigClient) a = sig_client_new (f->h, "alice", "alice-secret-1");
+  g_autoptr (TuaRequest) req = NULL;
+  g_autoptr (TuaMsg) r1 = NULL, r2 = NULL;
+  g_autoptr (GError) error = NULL;
+  g_auto (GStrv) challenges = NULL;
+
+  tua_ua_set_auto_auth (a->ua, FALSE);
+  req = tua_ua_register_request (a->ua, 600);
+  r1 = tua_ua_transaction (a->ua, req, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (r1->status, ==, 401);
+  challenges = tua_msg_headers (r1, "WWW-Authenticate");
+  g_assert_cmpuint (g_strv_length (challenges), ==, 1);
+  g_assert_nonnull (strstr (challenges[0], "algorithm=SHA-256"));
+  /* Answer in MD5 anyway, correctly, against the nonce we were given: the server must refuse
+   * it because MD5 is not offered, even though the password is right. */
+  {
+    g_autoptr (TuaChallenge) ch = NULL;
+
+    g_assert_true (tua_digest_parse_challenge (challenges[0], &ch, &error));
+    g_free (ch->algorithm);
+    ch->algorithm = g_strdup ("MD5");
+    ch->alg = TUA_DIGEST_MD5;
+    g_free (req->authorization);
+    req->authorization = tua_digest_credentials (ch, "alice", "alice-secret-1", "REGISTER",
+                                                 req->request_uri, 1, "0a4f113b", &error);
+    g_assert_no_error (error);
+    g_assert_nonnull (strstr (req->authorization, "algorithm=MD5"));
+    tua_ua_prepare_retry (a->ua, req);
+    r2 = tua_ua_transaction (a->ua, req, &error);
+    g_assert_no_error (error);
+    g_assert_cmpuint (r2->status, ==, 401);
+  }
+  {
+    g_autofree char *log = sig_harness_log (f->h);
+
+    g_assert_nonnull (strstr (log, "refused MD5 credentials"));
+  }
+}
+
+/* [auth] algorithms = MD5;SHA-256: the challenges come in that order (for clients such as
+ * baresip 1.0 that stop at a first challenge they cannot answer). */
+static void
+test_register_md5_first (Fixture *f, gconstpointer data)
+{
+  g_autoptr (SigClient) a = sig_client_new (f->h, "alice", "alice-secret-1");
+  g_autoptr (TuaRequest) req = NULL;
+  g_autoptr (TuaMsg) r1 = NULL;
+  g_autoptr (GError) error = NULL;
+  g_auto (GStrv) challenges = NULL;
+
+  tua_ua_set_auto_auth (a->ua, FALSE);
+  req = tua_ua_register_request (a->ua, 600);
+  r1 = tua_ua_transaction (a->ua, req, &error);
+  g_assert_no_error (error);
+  challenges = tua_msg_headers (r1, "WWW-Authenticate");
+  g_assert_cmpuint (g_strv_length (challenges), ==, 2);
+  g_assert_nonnull (strstr (challenges[0], "algorithm=MD5"));
+  g_assert_nonnull (strstr (challenges[1], "algorithm=SHA-256"));
 }
 
 static void
@@ -968,6 +1035,10 @@ main (int argc, char **argv)
 #define ADD(path, fn, cfg) g_test_add (path, Fixture, cfg, setup, fn, teardown)
   ADD ("/signal/register/sha256", test_register_sha256, NULL);
   ADD ("/signal/register/md5", test_register_md5, NULL);
+  ADD ("/signal/register/sha256-only", test_register_sha256_only,
+       "[auth]\nalgorithms = SHA-256\n");
+  ADD ("/signal/register/md5-first", test_register_md5_first,
+       "[auth]\nalgorithms = MD5;SHA-256\n");
   ADD ("/signal/register/wrong-password", test_register_wrong_password, NULL);
   ADD ("/signal/register/unregister", test_register_unregister, NULL);
   ADD ("/signal/register/expiry", test_register_expiry,
