@@ -306,8 +306,8 @@ load_listen (const SottoKeyfile *p, GKeyFile *kf, const KeySpec *spec, guint lin
 }
 
 /* "SHA-256;MD5": the algorithms to offer, in order; each once; at least one. Some clients
- * (baresip 1.0) give up at a first challenge they cannot answer instead of reading the next,
- * so an administrator can put MD5 first for them, or drop MD5 where every client has SHA-256. */
+ * (baresip 1.0) give up at any challenge they cannot answer instead of using another, so an
+ * administrator can offer MD5 alone for them, or drop MD5 where every client has SHA-256. */
 static gboolean
 load_algorithms (const SottoKeyfile *p, GKeyFile *kf, const KeySpec *spec, guint line,
                  SigConfig *config, GError **error)

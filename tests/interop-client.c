@@ -202,8 +202,10 @@ interop_baresip_start (SigHarness *h, const InteropClientConfig *cfg)
 
   /* aufile is only a source in baresip 1.0; with no sound card the player is a file too, so
    * a call never fails for want of a device. sndfile records both directions to files. */
+  /* rtcp_mux: Sotto runs one ICE component and refuses a peer that will not multiplex. */
   conf = g_strdup_printf ("poll_method epoll\n"
                           "sip_listen 127.0.0.1:0\n"
+                          "rtcp_mux yes\n"
                           "sip_cafile %s\n"
                           "net_interface %s\n"
                           "audio_player aufile,%s\n"

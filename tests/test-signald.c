@@ -196,8 +196,7 @@ test_register_sha256_only (Fixture *f, gconstpointer data)
   }
 }
 
-/* [auth] algorithms = MD5;SHA-256: the challenges come in that order (for clients such as
- * baresip 1.0 that stop at a first challenge they cannot answer). */
+/* [auth] algorithms = MD5;SHA-256: the challenges come in that order. */
 static void
 test_register_md5_first (Fixture *f, gconstpointer data)
 {
