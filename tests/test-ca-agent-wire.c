@@ -40,7 +40,7 @@ looks_plaintext (const guint8 *pkt, gsize len)
 
 typedef struct
 {
-  guint stun, dtls, rtp, other, plaintext;
+  guint stun, dtls, zrtp, rtp, other, plaintext;
 } WireCount;
 
 /* A host-order 32-bit field of the pcap file, which need not be aligned. */
@@ -100,6 +100,13 @@ classify_pcap (const char *path, guint16 port_a, guint16 port_b, WireCount *out)
           break;
         case CA_DEMUX_DTLS:
           out->dtls++;
+          break;
+        case CA_DEMUX_ZRTP:
+          /* The SAS key agreement (RFC 6189), recognised by its magic cookie; never media. */
+          if (plen >= 8 && memcmp (payload + 4, "ZRTP", 4) == 0)
+            out->zrtp++;
+          else
+            out->other++;
           break;
         case CA_DEMUX_RTP_RTCP:
           out->rtp++;
@@ -244,8 +251,9 @@ test_no_plain_rtp (void)
   g_assert_true (g_subprocess_wait (cap, NULL, &error));
 
   classify_pcap (pcap, port_of (la), port_of (lb), &w);
-  g_test_message ("on the wire: %u STUN, %u DTLS, %u SRTP-shaped, %u other; %u plaintext",
-                  w.stun, w.dtls, w.rtp, w.other, w.plaintext);
+  g_test_message ("on the wire: %u STUN, %u DTLS, %u ZRTP, %u SRTP-shaped, %u other; %u "
+                  "plaintext",
+                  w.stun, w.dtls, w.zrtp, w.rtp, w.other, w.plaintext);
   g_assert_cmpuint (w.stun, >, 0);
   g_assert_cmpuint (w.dtls, >=, 2);
   g_assert_cmpuint (w.rtp, >, 200); /* both directions, 20 ms frames, 4 s */

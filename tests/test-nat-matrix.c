@@ -621,10 +621,10 @@ test_wire (void)
   g_clear_object (&w->capture);
   g_assert_true (nat_wire_scan (w->pcap, NULL, &c, &error));
   g_assert_no_error (error);
-  g_test_message ("internet: %u packets: %u DNS, %u STUN, %u DTLS, %u ChannelData, %u "
-                  "SRTP-shaped (%u plaintext), %u other UDP, %u TCP segments (%u on 3478), "
+  g_test_message ("internet: %u packets: %u DNS, %u STUN, %u DTLS, %u ZRTP, %u ChannelData, "
+                  "%u SRTP-shaped (%u plaintext), %u other UDP, %u TCP segments (%u on 3478), "
                   "%u SIP in clear, %u UDP 5060",
-                  c.packets, c.dns, c.stun, c.dtls, c.channel, c.rtp, c.plaintext_rtp,
+                  c.packets, c.dns, c.stun, c.dtls, c.zrtp, c.channel, c.rtp, c.plaintext_rtp,
                   c.other, c.tcp_segments, c.tcp_3478, c.plaintext_sip, c.udp_5060);
   {
     guint connected = 0;

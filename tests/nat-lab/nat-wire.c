@@ -49,6 +49,14 @@ classify (const guint8 *p, gsize len, NatWireCount *c, int depth)
     case CA_DEMUX_DTLS:
       c->dtls++;
       break;
+    case CA_DEMUX_ZRTP:
+      /* Only with the 'ZRTP' magic cookie at offset 4 (RFC 6189 §5): anything else in
+       * 16..19 is of no known class. */
+      if (len >= 8 && memcmp (p + 4, "ZRTP", 4) == 0)
+        c->zrtp++;
+      else
+        c->other++;
+      break;
     case CA_DEMUX_TURN_CHANNEL:
       c->channel++;
       /* 2 bytes channel number, 2 bytes length, then the peer's datagram. */

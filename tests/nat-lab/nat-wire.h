@@ -12,6 +12,7 @@ typedef struct
   guint dns;         /* UDP to or from port 53: the lab's resolver, plaintext by nature */
   guint stun;        /* RFC 7983 classes of the other UDP payloads */
   guint dtls;
+  guint zrtp;        /* ZRTP (RFC 6189): key agreement for the SAS, never media */
   guint channel;     /* TURN ChannelData (RFC 8656 section 12.4); its inner payload is
                       * classified too */
   guint rtp;         /* SRTP-shaped: RTP/RTCP header, judged by plaintext_rtp below */
