@@ -35,12 +35,7 @@ on_quit (gpointer data)
   App *app = data;
 
   g_info ("shutting down");
-  if (!sig_server_shutdown (app->server))
-    {
-      fflush (stdout);
-      fflush (stderr);
-      _exit (0);
-    }
+  sig_server_shutdown (app->server);
   g_main_loop_quit (app->loop);
   return G_SOURCE_CONTINUE;
 }

@@ -24,10 +24,7 @@ gboolean sig_server_set_turn (SigServer *server, const TgConfig *turn, GError **
 /* The bound listeners as "sips:HOST:PORT" (port 0 in the config is replaced by the real one). */
 char **sig_server_listen_urls (SigServer *server);
 
-/* Stops serving and closes every connection (before quitting the loop). Returns FALSE when
- * there are too many connections to close one by one (SIG_ORDERLY_SHUTDOWN_MAX): the store is
- * closed, and the caller should exit at once (_exit) and let the kernel close them. */
-#define SIG_ORDERLY_SHUTDOWN_MAX 256
-gboolean sig_server_shutdown (SigServer *server);
+/* Stops serving and closes every connection (before quitting the loop). */
+void sig_server_shutdown (SigServer *server);
 
 G_END_DECLS
