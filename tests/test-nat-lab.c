@@ -3,8 +3,10 @@
  * coturn on the lab's "internet".
  *
  *   /nat/lab/self-check      classifies every router with RFC 5780 tests (coturn with two
- *                            addresses and turnutils_natdiscovery) and fails when one is not
- *                            what its label says; runs first, so a broken lab stops the run
+ *                            addresses and turnutils_natdiscovery), checks that a cone's
+ *                            mapping holds toward a destination that sent first (nat-lab eim),
+ *                            and fails when one is not what its label says; runs first, so a
+ *                            broken lab stops the run
  *   /nat/matrix/A-B          A calls B: connects, audio both ways, the path ICE theory
  *                            predicts (the table and its reasoning are in test-nat-matrix.c)
  *   /nat/matrix/wire         a capture of the whole matrix on the internet bridge: nothing
@@ -62,6 +64,12 @@ typedef struct
   const char *mapping;
   const char *filtering;
   const char *reflexive; /* the address the server sees */
+  /* `nat-lab eim`: is the mapping the same toward a destination whose packets arrived (and
+   * were filtered) before the host sent there, as a peer's first ICE check does? Linux keeps
+   * an [UNREPLIED] conntrack entry for such a packet unless the router drops it first, and
+   * then gives the host's own flow to that peer another port: the classify test above cannot
+   * see it (nothing arrives first at the destinations it maps through). */
+  const char *eim;
 } Expected;
 
 #define EI  "endpoint-independent"
@@ -70,17 +78,17 @@ typedef struct
 
 static const Expected expected[] = {
   /* No NAT: the server sees the host's own address, and anything reaches it. */
-  { "pub", EI, EI, "100.64.0.10" },
-  { "lan-a", EI, APD, "100.64.0.21" },
-  { "lan-b", EI, APD, "100.64.0.21" },
-  { "full", EI, EI, "100.64.0.22" },
-  { "addr", EI, AD, "100.64.0.23" },
-  { "port", EI, APD, "100.64.0.24" },
-  { "sym", APD, APD, "100.64.0.25" },
+  { "pub", EI, EI, "100.64.0.10", "kept" },
+  { "lan-a", EI, APD, "100.64.0.21", "kept" },
+  { "lan-b", EI, APD, "100.64.0.21", "kept" },
+  { "full", EI, EI, "100.64.0.22", "kept" },
+  { "addr", EI, AD, "100.64.0.23", "kept" },
+  { "port", EI, APD, "100.64.0.24", "kept" },
+  { "sym", APD, APD, "100.64.0.25", "changed" },
   /* UDP blocked: not one STUN answer. */
-  { "fw", "none", "none", "none" },
-  { "no5060", EI, APD, "100.64.0.27" },
-  { "sym2", APD, APD, "100.64.0.28" },
+  { "fw", "none", "none", "none", "none" },
+  { "no5060", EI, APD, "100.64.0.27", "kept" },
+  { "sym2", APD, APD, "100.64.0.28", "changed" },
 };
 
 typedef struct
@@ -185,7 +193,8 @@ test_self_check (void)
     { "udp-out", "no5060", "5070", "yes", "answers to other ports pass" },
     { "udp-out", "port", "5060", "yes", "the plain port-restricted router passes 5060" },
   };
-  Probe probes[G_N_ELEMENTS (expected) + G_N_ELEMENTS (extra)] = { 0 };
+  const guint n = G_N_ELEMENTS (expected);
+  Probe probes[2 * G_N_ELEMENTS (expected) + G_N_ELEMENTS (extra)] = { 0 };
   guint failures = 0;
 
   if (lab == NULL)
@@ -195,10 +204,15 @@ test_self_check (void)
       g_ptr_array_add (argvs, probe_argv (lab, "classify", expected[i].host, NULL));
       probes[i].label = expected[i].host;
     }
+  for (guint i = 0; i < n; i++)
+    {
+      g_ptr_array_add (argvs, probe_argv (lab, "eim", expected[i].host, NULL));
+      probes[n + i].label = expected[i].host;
+    }
   for (guint i = 0; i < G_N_ELEMENTS (extra); i++)
     {
       g_ptr_array_add (argvs, probe_argv (lab, extra[i].cmd, extra[i].host, extra[i].arg));
-      probes[G_N_ELEMENTS (expected) + i].label = extra[i].why;
+      probes[2 * n + i].label = extra[i].why;
     }
   run_probes (lab, argvs, probes, 90);
 
@@ -217,9 +231,24 @@ test_self_check (void)
           failures++;
         }
     }
+  for (guint i = 0; i < n; i++)
+    {
+      Probe *p = &probes[n + i];
+      const char *got = p->out != NULL ? g_strstrip (p->out) : "";
+      const char *how = p->err != NULL ? g_strstrip (p->err) : "";
+
+      g_test_message ("%-7s eim %s (%s)", expected[i].host, got, how);
+      if (!p->ok || strcmp (got, expected[i].eim) != 0)
+        {
+          g_test_message ("router of %s: mapping toward a destination that sent first: want "
+                          "%s, got %s",
+                          expected[i].host, expected[i].eim, got);
+          failures++;
+        }
+    }
   for (guint i = 0; i < G_N_ELEMENTS (extra); i++)
     {
-      Probe *p = &probes[G_N_ELEMENTS (expected) + i];
+      Probe *p = &probes[2 * n + i];
       const char *got = p->out != NULL ? g_strstrip (p->out) : "";
 
       g_test_message ("%-7s %s %s: %s (%s)", extra[i].host, extra[i].cmd, extra[i].arg, got,
