@@ -48,6 +48,8 @@ struct _CaIce
   gboolean detached; /* after ca_ice_close(): no more callbacks */
 
   GSource *gathered_idle;
+  GSource *relay_later;   /* controlling: the peer's relayed candidates, held back */
+  GSList *held_relays;    /* of NiceCandidate */
   gboolean gather_started;
   gboolean gathered;
   gboolean remote_set;
@@ -336,6 +338,12 @@ agent_closed (GObject *source, GAsyncResult *result, gpointer data)
   g_object_unref (source); /* the reference the CaIce held */
 }
 
+static void
+drop_datagram (NiceAgent *agent, guint stream_id, guint component_id, guint len, gchar *buf,
+               gpointer data)
+{
+}
+
 /* Disconnects from the agent at once; the agent itself may go later. */
 static void
 release_agent (CaIce *ice)
@@ -345,10 +353,15 @@ release_agent (CaIce *ice)
   if (agent == NULL)
     return;
   g_signal_handlers_disconnect_by_data (agent, ice);
-  if (ice->stream_id != 0)
-    nice_agent_attach_recv (agent, ice->stream_id, CA_ICE_COMPONENT, ice->context, NULL, NULL);
   if (ice->in_nice > 0 || (ice->n_turn > 0 && ice->gather_started))
     {
+      /* The agent must keep reading its sockets while it releases its TURN allocations:
+       * with the receive callback detached (NULL) it stopped reading them, never saw coturn's
+       * answers to its Refresh (lifetime 0), and retransmitted for about 7.5 s, during which
+       * the next call's agent was held up too. Give it a callback that drops what comes. */
+      if (ice->stream_id != 0)
+        nice_agent_attach_recv (agent, ice->stream_id, CA_ICE_COMPONENT, ice->context,
+                                drop_datagram, NULL);
       /* Inside one of its callbacks the agent must outlive the emission; with TURN it
        * should release its allocations. The GTask calls back in the thread-default
        * context, which must be ours. */
@@ -357,7 +370,12 @@ release_agent (CaIce *ice)
       g_main_context_pop_thread_default (ice->context);
     }
   else
-    g_object_unref (agent);
+    {
+      if (ice->stream_id != 0)
+        nice_agent_attach_recv (agent, ice->stream_id, CA_ICE_COMPONENT, ice->context, NULL,
+                                NULL);
+      g_object_unref (agent);
+    }
 }
 
 /* ---- public ---- */
@@ -525,6 +543,8 @@ ca_ice_unref (CaIce *ice)
     return;
   ice->detached = TRUE;
   sotto_util_source_clear (&ice->gathered_idle);
+  sotto_util_source_clear (&ice->relay_later);
+  g_slist_free_full (g_steal_pointer (&ice->held_relays), (GDestroyNotify) nice_candidate_free);
   release_agent (ice);
   g_free (ice->ufrag);
   if (ice->pwd != NULL)
@@ -577,6 +597,33 @@ ca_ice_get_local_candidates (CaIce *ice)
   return collect_local (ice);
 }
 
+/* libnice 0.1.21's controlling agent, in regular nomination, nominates the best valid pair as
+ * soon as two pairs are valid (NICE_MIN_NUMBER_OF_VALID_PAIRS, compiled in), and never
+ * nominates a better one later. Checks to the peer's relayed candidates succeed in one round
+ * trip, while a direct pair behind a restricted NAT needs the peer's own check to open the
+ * way first (the NAT lab's address-restricted cone calling a symmetric NAT): the relay won a
+ * race a direct path should have won. So the controlling side gives libnice the peer's relayed
+ * candidates RELAY_HOLD_MS later, when it has others too. The cost: calls that do need the
+ * relay connect that much later. */
+#define RELAY_HOLD_MS 1000
+
+static gboolean
+add_held_relays (gpointer data)
+{
+  CaIce *ice = data;
+
+  g_clear_pointer (&ice->relay_later, g_source_unref);
+  if (!stopped (ice) && ice->agent != NULL && ice->held_relays != NULL)
+    {
+      int added = nice_agent_set_remote_candidates (ice->agent, ice->stream_id,
+                                                    CA_ICE_COMPONENT, ice->held_relays);
+
+      g_debug ("ICE %s: %d held-back relayed candidates added", role_name (ice), added);
+    }
+  g_slist_free_full (g_steal_pointer (&ice->held_relays), (GDestroyNotify) nice_candidate_free);
+  return G_SOURCE_REMOVE;
+}
+
 gboolean
 ca_ice_set_remote (CaIce *ice, const char *ufrag, const char *pwd,
                    const CaSdpCandidate *candidates, guint n_candidates, GError **error)
@@ -626,6 +673,33 @@ ca_ice_set_remote (CaIce *ice, const char *ufrag, const char *pwd,
       return FALSE;
     }
   list = g_slist_reverse (list);
+  if (ice->controlling)
+    {
+      GSList *direct = NULL, *relays = NULL;
+
+      for (GSList *l = list; l != NULL; l = l->next)
+        {
+          NiceCandidate *nc = l->data;
+
+          if (nc->type == NICE_CANDIDATE_TYPE_RELAYED)
+            relays = g_slist_prepend (relays, nc);
+          else
+            direct = g_slist_prepend (direct, nc);
+        }
+      g_slist_free (list);
+      direct = g_slist_reverse (direct);
+      relays = g_slist_reverse (relays);
+      if (direct != NULL && relays != NULL)
+        {
+          list = direct;
+          ice->held_relays = relays;
+          ice->relay_later = g_timeout_source_new (RELAY_HOLD_MS);
+          g_source_set_callback (ice->relay_later, add_held_relays, ice, NULL);
+          g_source_attach (ice->relay_later, ice->context);
+        }
+      else
+        list = direct != NULL ? direct : relays;
+    }
 
   ca_ice_ref (ice);
   if (!nice_agent_set_remote_credentials (ice->agent, ice->stream_id, ufrag, pwd))
@@ -712,6 +786,8 @@ ca_ice_close (CaIce *ice)
   if (!is_terminal (ice->state))
     set_state (ice, CA_ICE_STATE_CLOSED, NULL);
   sotto_util_source_clear (&ice->gathered_idle);
+  sotto_util_source_clear (&ice->relay_later);
+  g_slist_free_full (g_steal_pointer (&ice->held_relays), (GDestroyNotify) nice_candidate_free);
   release_agent (ice);
   ca_ice_unref (ice);
 }

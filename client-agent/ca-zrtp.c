@@ -643,6 +643,24 @@ ca_zrtp_feed (CaZrtp *zrtp, const guint8 *data, gsize len)
   process (zrtp, data, len);
 }
 
+/* After close: let go of bzrtp and of the cache file at once, from an idle (close may run
+ * inside one of bzrtp's own callbacks). An ended call may be kept around for its details for
+ * a long time, and its open SQLite connection made the next call's cache writes wait out
+ * their busy timeout (calls after the first took seconds to start). */
+static gboolean
+release_engine (gpointer data)
+{
+  CaZrtp *zrtp = data;
+
+  if (zrtp->bz != NULL)
+    bzrtp_destroyBzrtpContext (zrtp->bz, zrtp->ssrc);
+  zrtp->bz = NULL;
+  if (zrtp->db != NULL)
+    sqlite3_close (zrtp->db);
+  zrtp->db = NULL;
+  return G_SOURCE_REMOVE;
+}
+
 void
 ca_zrtp_close (CaZrtp *zrtp)
 {
@@ -656,6 +674,14 @@ ca_zrtp_close (CaZrtp *zrtp)
   if (!is_terminal (zrtp->state))
     set_state (zrtp, CA_ZRTP_STATE_CLOSED, NULL);
   sotto_util_source_clear (&zrtp->tick);
+  {
+    GSource *idle = g_idle_source_new ();
+
+    g_source_set_callback (idle, release_engine, ca_zrtp_ref (zrtp),
+                           (GDestroyNotify) ca_zrtp_unref);
+    g_source_attach (idle, zrtp->context);
+    g_source_unref (idle);
+  }
 }
 
 /* ---- results ---- */
@@ -711,6 +737,11 @@ ca_zrtp_set_sas_verified (CaZrtp *zrtp, gboolean verified)
     {
       /* A late a=zrtp-hash mismatch: bzrtp has torn down the exchange the users compared. */
       g_message ("ZRTP: SAS confirmation ignored: the endpoint failed");
+      return;
+    }
+  if (zrtp->bz == NULL)
+    {
+      g_message ("ZRTP: SAS confirmation ignored: the call is over");
       return;
     }
   /* bzrtp writes the pvs flag into the cache row of this peer ZID and URI; after a cache
