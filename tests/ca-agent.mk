@@ -22,3 +22,11 @@ AGENT_TEST_DEPS = client-agent/sotto-agentd$(EXEEXT) signal/sotto-signald$(EXEEX
 	signal/sotto-admin$(EXEEXT) certs/sotto-certs$(EXEEXT)
 EXTRA_tests_test_ca_agent_DEPENDENCIES = $(AGENT_TEST_DEPS)
 EXTRA_tests_test_ca_agent_wire_DEPENDENCIES = $(AGENT_TEST_DEPS)
+
+check_PROGRAMS += tests/test-ca-agent-netchange
+TESTS += tests/test-ca-agent-netchange
+tests_test_ca_agent_netchange_SOURCES = tests/test-ca-agent-netchange.c
+tests_test_ca_agent_netchange_CFLAGS = $(AM_CFLAGS) -I$(top_srcdir)/client-agent
+tests_test_ca_agent_netchange_LDADD = tests/libagentharness.a tests/libsigharness.a tests/libtua.a \
+	tests/libsottotest.a $(CA_MEDIA_LIBS) $(OPENSSL_LIBS)
+EXTRA_tests_test_ca_agent_netchange_DEPENDENCIES = $(AGENT_TEST_DEPS)
