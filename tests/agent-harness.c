@@ -247,9 +247,13 @@ agent_proc_wait_registered (AgentProc *a, guint timeout_ms)
   return FALSE;
 }
 
-/* The calls' list as (id, state) pairs through ListCalls. */
-static char *
-state_of (AgentProc *a, guint id, char **reason)
+/* The first call in ListCalls that @match accepts: its id, with its state and reason when
+ * asked (owned by the caller). 0 when none. */
+typedef gboolean (*CallMatch) (guint id, const char *state, gconstpointer data);
+
+static guint
+find_call (AgentProc *a, CallMatch match, gconstpointer data, char **state_out,
+           char **reason_out)
 {
   g_autoptr (GError) error = NULL;
   g_autoptr (GVariant) reply = agent_proc_invoke (a, "ListCalls", NULL, &error);
@@ -262,24 +266,45 @@ state_of (AgentProc *a, guint id, char **reason)
   g_variant_iter_init (&it, calls);
   while ((call = g_variant_iter_next_value (&it)) != NULL)
     {
+      g_autoptr (GVariant) hold = call;
       guint cid = 0;
       const char *state = NULL, *why = NULL;
 
       g_variant_lookup (call, "id", "u", &cid);
       g_variant_lookup (call, "state", "&s", &state);
       g_variant_lookup (call, "reason", "&s", &why);
-      if (cid == id)
+      if (match (cid, state, data))
         {
-          char *out = g_strdup (state);
-
-          if (reason != NULL)
-            *reason = g_strdup (why);
-          g_variant_unref (call);
-          return out;
+          if (state_out != NULL)
+            *state_out = g_strdup (state);
+          if (reason_out != NULL)
+            *reason_out = g_strdup (why);
+          return cid;
         }
-      g_variant_unref (call);
     }
-  return NULL;
+  return 0;
+}
+
+static gboolean
+has_id (guint id, const char *state, gconstpointer data)
+{
+  return id == GPOINTER_TO_UINT (data);
+}
+
+static gboolean
+is_incoming (guint id, const char *state, gconstpointer data)
+{
+  return g_strcmp0 (state, "incoming") == 0;
+}
+
+/* Call @id's state (and reason), or NULL when it is not listed. */
+static char *
+state_of (AgentProc *a, guint id, char **reason)
+{
+  char *state = NULL;
+
+  find_call (a, has_id, GUINT_TO_POINTER (id), &state, reason);
+  return state;
 }
 
 gboolean
@@ -313,26 +338,10 @@ agent_proc_wait_incoming (AgentProc *a, guint timeout_ms)
 
   while (g_get_monotonic_time () < deadline)
     {
-      g_autoptr (GError) error = NULL;
-      g_autoptr (GVariant) reply = agent_proc_invoke (a, "ListCalls", NULL, &error);
-      g_autoptr (GVariant) calls = NULL;
-      GVariantIter it;
-      GVariant *call;
+      guint id = find_call (a, is_incoming, NULL, NULL, NULL);
 
-      g_assert_no_error (error);
-      calls = g_variant_get_child_value (reply, 0);
-      g_variant_iter_init (&it, calls);
-      while ((call = g_variant_iter_next_value (&it)) != NULL)
-        {
-          guint cid = 0;
-          const char *state = NULL;
-
-          g_variant_lookup (call, "id", "u", &cid);
-          g_variant_lookup (call, "state", "&s", &state);
-          g_variant_unref (call);
-          if (g_strcmp0 (state, "incoming") == 0)
-            return cid;
-        }
+      if (id != 0)
+        return id;
       agent_sleep_ms (50);
     }
   return 0;
