@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/wait.h>
 
+#include "ca-audio-compare.h"
 #include "sotto-test.h"
 
 const char *
@@ -188,6 +189,57 @@ interop_lan_address (void)
   return g_strdup ("127.0.0.1");
 }
 
+static void
+put_le (GByteArray *a, guint32 value, guint bytes)
+{
+  for (guint i = 0; i < bytes; i++)
+    {
+      guint8 byte = (guint8) (value >> (8 * i));
+
+      g_byte_array_append (a, &byte, 1);
+    }
+}
+
+/* Writes @src (16-bit PCM WAV, any rate, mono or stereo) to @dst as 16-bit stereo at @rate,
+ * by linear interpolation: enough for a speech comparison, not for listening. */
+gboolean
+interop_wav_convert (const char *src, const char *dst, guint rate, GError **error)
+{
+  g_autofree float *in = NULL;
+  g_autoptr (GByteArray) file = g_byte_array_new ();
+  gsize n_in = 0, n_out;
+  guint in_rate = 0;
+
+  if (!ca_audio_read_wav (src, &in, &n_in, &in_rate, error))
+    return FALSE;
+  n_out = n_in == 0 ? 0 : (gsize) ((double) n_in * rate / in_rate);
+  /* The canonical 44-byte header: RIFF, a 16-byte PCM fmt chunk, data. */
+  g_byte_array_append (file, (const guint8 *) "RIFF", 4);
+  put_le (file, (guint32) (36 + n_out * 4), 4);
+  g_byte_array_append (file, (const guint8 *) "WAVEfmt ", 8);
+  put_le (file, 16, 4);
+  put_le (file, 1, 2); /* PCM */
+  put_le (file, 2, 2); /* channels */
+  put_le (file, rate, 4);
+  put_le (file, rate * 4, 4); /* bytes per second */
+  put_le (file, 4, 2);        /* bytes per frame */
+  put_le (file, 16, 2);
+  g_byte_array_append (file, (const guint8 *) "data", 4);
+  put_le (file, (guint32) (n_out * 4), 4);
+  for (gsize i = 0; i < n_out; i++)
+    {
+      double pos = (double) i * in_rate / rate;
+      gsize k = (gsize) pos;
+      double a = in[MIN (k, n_in - 1)], b = in[MIN (k + 1, n_in - 1)];
+      double v = CLAMP ((a + (b - a) * (pos - (double) k)) * 32767.0, -32768.0, 32767.0);
+      guint32 sample = (guint16) (gint16) v;
+
+      put_le (file, sample, 2);
+      put_le (file, sample, 2);
+    }
+  return g_file_set_contents (dst, (const char *) file->data, (gssize) file->len, error);
+}
+
 InteropClient *
 interop_baresip_start (SigHarness *h, const InteropClientConfig *cfg)
 {
@@ -198,8 +250,21 @@ interop_baresip_start (SigHarness *h, const InteropClientConfig *cfg)
   g_autofree char *addr = interop_lan_address ();
   g_autofree char *conf = NULL;
   g_autofree char *acc = NULL;
+  g_autofree char *play = NULL;
   const char *argv[] = { interop_baresip_path (), "-f", c->dir, NULL };
 
+  /* baresip 1.0's aufile source refuses a file whose rate and channels are not the encoder's
+   * ("must have sample-rate 48000 Hz", ENODEV for opus/48000/2), and then baresip sends no RTP
+   * at all while the call stays up; its resampler only takes integer ratios (not 22050 to
+   * 48000), so it gets a 48 kHz stereo copy: from the agent's offer it picks opus. */
+  if (cfg->baresip_play != NULL)
+    {
+      g_autoptr (GError) error = NULL;
+
+      play = g_build_filename (c->dir, "play-48k.wav", NULL);
+      g_assert_true (interop_wav_convert (cfg->baresip_play, play, 48000, &error));
+      g_assert_no_error (error);
+    }
   /* aufile is only a source in baresip 1.0; with no sound card the player is a file too, so
    * a call never fails for want of a device. sndfile records both directions to files. */
   /* rtcp_mux: Sotto runs one ICE component and refuses a peer that will not multiplex. */
@@ -221,7 +286,7 @@ interop_baresip_start (SigHarness *h, const InteropClientConfig *cfg)
                           "module_app account.so\n"
                           "module_app menu.so\n",
                           h->cafile, addr, player,
-                          cfg->baresip_play != NULL ? cfg->baresip_play : player, player,
+                          play != NULL ? play : player, player,
                           cfg->baresip_record_dir != NULL ? cfg->baresip_record_dir : c->dir,
                           cfg->baresip_record_dir != NULL ? "module sndfile.so\n" : "",
                           cfg->ice ? "module ice.so\n" : "",

@@ -87,4 +87,8 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (InteropClient, interop_client_free)
  * FALSE with @error when @path is not a RIFF/WAVE file with a data chunk. */
 gboolean interop_wav_fix_sizes (const char *path, const char *fixed, GError **error);
 
+/* Writes @src (16-bit PCM WAV, any rate, mono or stereo) to @dst as 16-bit PCM stereo at
+ * @rate, the format baresip 1.0's aufile source needs for opus. */
+gboolean interop_wav_convert (const char *src, const char *dst, guint rate, GError **error);
+
 G_END_DECLS
