@@ -176,6 +176,33 @@ media_conf (const char *play, const char *record)
                           record ? "\n" : "");
 }
 
+typedef struct
+{
+  guint incoming_id;
+  char *incoming_from;
+  gboolean saw_active;
+} Signals;
+
+static void
+on_signal (GDBusConnection *c, const char *sender, const char *path, const char *iface,
+           const char *name, GVariant *params, gpointer data)
+{
+  Signals *sig = data;
+
+  if (g_str_equal (name, "IncomingCall"))
+    {
+      g_free (sig->incoming_from);
+      g_variant_get (params, "(us)", &sig->incoming_id, &sig->incoming_from);
+    }
+  else if (g_str_equal (name, "CallStateChanged"))
+    {
+      const char *state = NULL;
+
+      g_variant_get (params, "(u&s&s)", NULL, &state, NULL);
+      sig->saw_active |= g_strcmp0 (state, "active") == 0;
+    }
+}
+
 static void
 test_direct (Fixture *f, gconstpointer data)
 {
@@ -196,7 +223,22 @@ test_direct (Fixture *f, gconstpointer data)
   g_assert_true (agent_proc_wait_registered (alice, T_REG));
   g_assert_true (agent_proc_wait_registered (bob, T_REG));
 
-  talk (f, alice, bob, &a_id, &b_id, 7000);
+  /* Bob's agent announces the call with the IncomingCall signal, and every state with
+   * CallStateChanged (what a desktop notifier listens for). */
+  {
+    Signals sig = { 0 };
+    guint sub = g_dbus_connection_signal_subscribe (bob->bus, NULL, "org.sotto.Agent1", NULL,
+                                                    "/org/sotto/Agent", NULL,
+                                                    G_DBUS_SIGNAL_FLAGS_NONE, on_signal, &sig,
+                                                    NULL);
+
+    talk (f, alice, bob, &a_id, &b_id, 7000);
+    g_dbus_connection_signal_unsubscribe (bob->bus, sub);
+    g_assert_cmpuint (sig.incoming_id, ==, b_id);
+    g_assert_cmpstr (sig.incoming_from, ==, "sips:alice@" SIG_HARNESS_DOMAIN);
+    g_assert_true (sig.saw_active);
+    g_free (sig.incoming_from);
+  }
   {
     g_autofree char *path_a = agent_proc_call_string (alice, a_id, "path");
     g_autofree char *path_b = agent_proc_call_string (bob, b_id, "path");
