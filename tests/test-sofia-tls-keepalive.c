@@ -241,8 +241,6 @@ test_ping_pong (Fixture *f, gconstpointer data)
   /* One every KEEPALIVE_MS at most, and not much less often. */
   g_assert_cmpuint (client_n, >=, IDLE_MS / KEEPALIVE_MS / 3);
   g_assert_cmpuint (client_n, <=, IDLE_MS / KEEPALIVE_MS + 1);
-  /* Every ping arrived whole and got its pong (the server logs each after its write). */
-  g_assert_cmpuint (server_n, ==, client_n);
   g_assert_false (tport_is_closed (first));
 
   /* The same connection still carries requests. */
@@ -250,6 +248,14 @@ test_ping_pong (Fixture *f, gconstpointer data)
   g_assert_true (f->tport == first);
   g_assert_false (tport_is_closed (first));
   tport_unref (first);
+
+  /* Every ping arrived whole and got its pong (the server logs each after its write). Counted
+   * once the OPTIONS came back over the same connection: the server has handled everything
+   * sent before it by then, while the last ping of the idle window may still have been in
+   * flight when the window ended (seen under AddressSanitizer). */
+  client_n = client_pings;
+  server_n = server_pings (f) - server_before;
+  g_assert_cmpuint (server_n, ==, client_n);
 }
 
 /* A server that stops answering: the client closes the connection in bounded time. */
