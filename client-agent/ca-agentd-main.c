@@ -105,6 +105,7 @@ main (int argc, char **argv)
   g_auto (GStrv) local_addresses = NULL, codecs = NULL;
   gboolean password_stdin = FALSE, auto_answer = FALSE, force_relay = FALSE;
   gboolean no_session_bus = FALSE, ice_tcp = FALSE, version = FALSE, silence = FALSE;
+  gboolean log_level_on_cli = FALSE;
   GOptionEntry entries[] = {
     { "config", 'c', 0, G_OPTION_ARG_FILENAME, &config_path,
       "Configuration file (default: $XDG_CONFIG_HOME/sotto/agent.conf)", "FILE" },
@@ -196,7 +197,8 @@ main (int argc, char **argv)
   OVERRIDE (record_path, record);
   OVERRIDE (control_socket, control_socket);
   OVERRIDE (state_dir, state_dir);
-  d.cli_log_level = log_level; /* still owned by main until OVERRIDE takes it */
+  /* OVERRIDE moves the string into config: remember that --log-level was given. */
+  log_level_on_cli = log_level != NULL;
   OVERRIDE (log_level, log_level);
 #undef OVERRIDE
   if (registrar != NULL)
@@ -268,8 +270,8 @@ main (int argc, char **argv)
   d.loop = loop;
   d.agent = agent;
   d.config_path = config_path;
-  if (d.cli_log_level != NULL)
-    d.cli_log_level = config->log_level; /* the command line's value, now in config */
+  if (log_level_on_cli)
+    d.cli_log_level = config->log_level;
   g_unix_signal_add (SIGTERM, on_signal, &d);
   g_unix_signal_add (SIGINT, on_signal, &d);
   g_unix_signal_add (SIGHUP, on_hangup, &d);
