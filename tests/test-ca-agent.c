@@ -166,6 +166,19 @@ talk (Fixture *f, AgentProc *alice, AgentProc *bob, guint *out_a, guint *out_b,
   *out_b = b_id;
 }
 
+/* Starts the server, then alice and bob with their [media] groups (NULL: no extra lines and
+ * no extra arguments), and waits until both are registered. */
+static void
+start_two (Fixture *f, const char *conf_a, const char *const *args_a, const char *conf_b,
+           const char *const *args_b, AgentProc **alice, AgentProc **bob)
+{
+  sig_harness_start (f->h);
+  *alice = agent_proc_start (f->h, "alice", "alice-secret-1", conf_a, args_a);
+  *bob = agent_proc_start (f->h, "bob", "bob-secret-22", conf_b, args_b);
+  g_assert_true (agent_proc_wait_registered (*alice, T_REG));
+  g_assert_true (agent_proc_wait_registered (*bob, T_REG));
+}
+
 /* The [media] group of an agent on 127.0.0.1 that plays and records files (NULL: none). */
 static char *
 media_conf (const char *play, const char *record)
@@ -214,14 +227,10 @@ test_direct (Fixture *f, gconstpointer data)
 
   if (!need_speech (f))
     return;
-  sig_harness_start (f->h);
   record = g_build_filename (f->dir, "bob.wav", NULL);
   ca = media_conf (f->speech, NULL);
   cb = media_conf (NULL, record);
-  alice = agent_proc_start (f->h, "alice", "alice-secret-1", ca, NULL);
-  bob = agent_proc_start (f->h, "bob", "bob-secret-22", cb, NULL);
-  g_assert_true (agent_proc_wait_registered (alice, T_REG));
-  g_assert_true (agent_proc_wait_registered (bob, T_REG));
+  start_two (f, ca, NULL, cb, NULL, &alice, &bob);
 
   /* Bob's agent announces the call with the IncomingCall signal, and every state with
    * CallStateChanged (what a desktop notifier listens for). */
@@ -315,15 +324,10 @@ test_relay (Fixture *f, gconstpointer data)
                           "[turn]\nserver-name = localhost\nport = %u\ntls-port = %u\n"
                           "min-port = 20000\nmax-port = 20999\nsecret-file = %s\n",
                           coturn->port, coturn->tls_port, secret_file);
-  sig_harness_start (f->h);
-
   record = g_build_filename (f->dir, "bob.wav", NULL);
   ca = media_conf (f->speech, NULL);
   cb = media_conf (NULL, record);
-  alice = agent_proc_start (f->h, "alice", "alice-secret-1", ca, relay_args);
-  bob = agent_proc_start (f->h, "bob", "bob-secret-22", cb, relay_args);
-  g_assert_true (agent_proc_wait_registered (alice, T_REG));
-  g_assert_true (agent_proc_wait_registered (bob, T_REG));
+  start_two (f, ca, relay_args, cb, relay_args, &alice, &bob);
   {
     /* The TURN header of the REGISTER 200 is resolved asynchronously. */
     gint64 deadline = g_get_monotonic_time () + 5 * G_USEC_PER_SEC;
@@ -455,11 +459,7 @@ test_outcomes (Fixture *f, gconstpointer data)
   g_autoptr (AgentProc) bob = NULL;
   guint a_id, b_id;
 
-  sig_harness_start (f->h);
-  alice = agent_proc_start (f->h, "alice", "alice-secret-1", c, NULL);
-  bob = agent_proc_start (f->h, "bob", "bob-secret-22", c, NULL);
-  g_assert_true (agent_proc_wait_registered (alice, T_REG));
-  g_assert_true (agent_proc_wait_registered (bob, T_REG));
+  start_two (f, c, NULL, c, NULL, &alice, &bob);
 
   /* Caller cancels before an answer. */
   a_id = dial (alice, "bob");
@@ -608,11 +608,7 @@ test_sas (Fixture *f, gconstpointer data)
   g_autoptr (AgentProc) bob = NULL;
   guint a_id, b_id;
 
-  sig_harness_start (f->h);
-  alice = agent_proc_start (f->h, "alice", "alice-secret-1", c, NULL);
-  bob = agent_proc_start (f->h, "bob", "bob-secret-22", c, NULL);
-  g_assert_true (agent_proc_wait_registered (alice, T_REG));
-  g_assert_true (agent_proc_wait_registered (bob, T_REG));
+  start_two (f, c, NULL, c, NULL, &alice, &bob);
 
   /* First call: the same SAS on both sides, bound to the same DTLS session, not verified. */
   talk (f, alice, bob, &a_id, &b_id, 0);
@@ -666,11 +662,7 @@ test_restart (Fixture *f, gconstpointer data)
   guint a_id, b_id;
   guint64 before, after;
 
-  sig_harness_start (f->h);
-  alice = agent_proc_start (f->h, "alice", "alice-secret-1", c, NULL);
-  bob = agent_proc_start (f->h, "bob", "bob-secret-22", c, NULL);
-  g_assert_true (agent_proc_wait_registered (alice, T_REG));
-  g_assert_true (agent_proc_wait_registered (bob, T_REG));
+  start_two (f, c, NULL, c, NULL, &alice, &bob);
   talk (f, alice, bob, &a_id, &b_id, 500);
 
   sig_harness_kill9 (f->h);
