@@ -1,8 +1,20 @@
 /* ca-ice: one libnice agent per call. See ca-ice.h.
  *
  * The agent runs in RFC 5245 compatibility mode, which is libnice's RFC 8445 mode, with
- * regular nomination (RFC 8445 §8.1.1 dropped aggressive nomination; the selected pair then
- * does not move under DTLS once we report CONNECTED) and RFC 7675 consent freshness.
+ * aggressive nomination (RFC 5245 §8.1.1.2) and RFC 7675 consent freshness.
+ *
+ * Why aggressive: libnice 0.1.21's regular nomination nominates the best valid pair as soon as
+ * two pairs are valid (NICE_MIN_NUMBER_OF_VALID_PAIRS, compiled in) and never a better one
+ * later. Relayed pairs succeed in one round trip, while a direct pair behind a restricted NAT
+ * needs the peer's own check to open the way first, so the relay won races a direct path
+ * should win (the NAT lab's address-restricted cone calling a symmetric NAT, about half the
+ * time, even with the peer's relayed candidates held back a second). With every check carrying
+ * USE-CANDIDATE, each pair that succeeds is nominated and libnice moves the selected pair to
+ * the highest-priority one (RFC 5245 §8.1.1.2; RFC 8445 §7.3.1.5 asks a controlled agent to do
+ * the same), so the call starts on whatever works first and moves to the direct pair once it
+ * works. DTLS, SRTP and ZRTP do not care which pair carries them. RFC 8445 deprecates
+ * aggressive nomination because the controlled side may briefly use a different pair; both
+ * ends converge on the highest-priority nominated pair, which the NAT lab checks on both.
  *
  * libnice emits its signals with its lock released, so handlers may call back into it. They
  * only record what happened and call sync_state(), which derives our state from libnice's
@@ -48,8 +60,6 @@ struct _CaIce
   gboolean detached; /* after ca_ice_close(): no more callbacks */
 
   GSource *gathered_idle;
-  GSource *relay_later;   /* controlling: the peer's relayed candidates, held back */
-  GSList *held_relays;    /* of NiceCandidate */
   gboolean gather_started;
   gboolean gathered;
   gboolean remote_set;
@@ -384,8 +394,7 @@ static gboolean
 setup_agent (CaIce *ice, const CaIceConfig *config, GError **error)
 {
   ice->agent = nice_agent_new_full (ice->context, NICE_COMPATIBILITY_RFC5245,
-                                    NICE_AGENT_OPTION_REGULAR_NOMINATION
-                                        | NICE_AGENT_OPTION_CONSENT_FRESHNESS);
+                                    NICE_AGENT_OPTION_CONSENT_FRESHNESS);
   if (ice->agent == NULL)
     return g_set_error_literal (error, CA_ICE_ERROR, CA_ICE_ERROR_SETUP,
                                 "libnice could not create an agent"),
@@ -543,8 +552,6 @@ ca_ice_unref (CaIce *ice)
     return;
   ice->detached = TRUE;
   sotto_util_source_clear (&ice->gathered_idle);
-  sotto_util_source_clear (&ice->relay_later);
-  g_slist_free_full (g_steal_pointer (&ice->held_relays), (GDestroyNotify) nice_candidate_free);
   release_agent (ice);
   g_free (ice->ufrag);
   if (ice->pwd != NULL)
@@ -597,33 +604,6 @@ ca_ice_get_local_candidates (CaIce *ice)
   return collect_local (ice);
 }
 
-/* libnice 0.1.21's controlling agent, in regular nomination, nominates the best valid pair as
- * soon as two pairs are valid (NICE_MIN_NUMBER_OF_VALID_PAIRS, compiled in), and never
- * nominates a better one later. Checks to the peer's relayed candidates succeed in one round
- * trip, while a direct pair behind a restricted NAT needs the peer's own check to open the
- * way first (the NAT lab's address-restricted cone calling a symmetric NAT): the relay won a
- * race a direct path should have won. So the controlling side gives libnice the peer's relayed
- * candidates RELAY_HOLD_MS later, when it has others too. The cost: calls that do need the
- * relay connect that much later. */
-#define RELAY_HOLD_MS 1000
-
-static gboolean
-add_held_relays (gpointer data)
-{
-  CaIce *ice = data;
-
-  g_clear_pointer (&ice->relay_later, g_source_unref);
-  if (!stopped (ice) && ice->agent != NULL && ice->held_relays != NULL)
-    {
-      int added = nice_agent_set_remote_candidates (ice->agent, ice->stream_id,
-                                                    CA_ICE_COMPONENT, ice->held_relays);
-
-      g_debug ("ICE %s: %d held-back relayed candidates added", role_name (ice), added);
-    }
-  g_slist_free_full (g_steal_pointer (&ice->held_relays), (GDestroyNotify) nice_candidate_free);
-  return G_SOURCE_REMOVE;
-}
-
 gboolean
 ca_ice_set_remote (CaIce *ice, const char *ufrag, const char *pwd,
                    const CaSdpCandidate *candidates, guint n_candidates, GError **error)
@@ -673,33 +653,6 @@ ca_ice_set_remote (CaIce *ice, const char *ufrag, const char *pwd,
       return FALSE;
     }
   list = g_slist_reverse (list);
-  if (ice->controlling)
-    {
-      GSList *direct = NULL, *relays = NULL;
-
-      for (GSList *l = list; l != NULL; l = l->next)
-        {
-          NiceCandidate *nc = l->data;
-
-          if (nc->type == NICE_CANDIDATE_TYPE_RELAYED)
-            relays = g_slist_prepend (relays, nc);
-          else
-            direct = g_slist_prepend (direct, nc);
-        }
-      g_slist_free (list);
-      direct = g_slist_reverse (direct);
-      relays = g_slist_reverse (relays);
-      if (direct != NULL && relays != NULL)
-        {
-          list = direct;
-          ice->held_relays = relays;
-          ice->relay_later = g_timeout_source_new (RELAY_HOLD_MS);
-          g_source_set_callback (ice->relay_later, add_held_relays, ice, NULL);
-          g_source_attach (ice->relay_later, ice->context);
-        }
-      else
-        list = direct != NULL ? direct : relays;
-    }
 
   ca_ice_ref (ice);
   if (!nice_agent_set_remote_credentials (ice->agent, ice->stream_id, ufrag, pwd))
@@ -786,8 +739,6 @@ ca_ice_close (CaIce *ice)
   if (!is_terminal (ice->state))
     set_state (ice, CA_ICE_STATE_CLOSED, NULL);
   sotto_util_source_clear (&ice->gathered_idle);
-  sotto_util_source_clear (&ice->relay_later);
-  g_slist_free_full (g_steal_pointer (&ice->held_relays), (GDestroyNotify) nice_candidate_free);
   release_agent (ice);
   ca_ice_unref (ice);
 }
