@@ -18,6 +18,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "sig-accounts-cache.h"
 #include "sig-digest.h"
 #include "sotto-util.h"
 
@@ -34,6 +35,7 @@ struct _SigAccounts
    * holds a read transaction open between requests (sotto-admin's writes and checkpoints
    * go on as before, and every lookup sees the last commit). */
   sqlite3_stmt *lookup;
+  SigAccountsCache *cache; /* NULL unless sig_accounts_enable_cache() */
 };
 
 G_DEFINE_QUARK (sig-accounts-error-quark, sig_accounts_error)
@@ -245,6 +247,8 @@ sig_accounts_close (SigAccounts *accounts)
 {
   if (accounts == NULL)
     return;
+  /* Before the connection closes: the cache points into its wal-index. */
+  g_clear_pointer (&accounts->cache, sig_accounts_cache_free);
   g_clear_pointer (&accounts->lookup, sqlite3_finalize);
   if (accounts->db != NULL)
     sqlite3_close_v2 (accounts->db);
@@ -528,11 +532,42 @@ account_from_row (sqlite3_stmt *stmt)
   return account;
 }
 
+static SigAccount *
+account_copy (const SigAccount *a)
+{
+  SigAccount *copy = g_new0 (SigAccount, 1);
+
+  copy->username = g_strdup (a->username);
+  copy->realm = g_strdup (a->realm);
+  copy->ha1_sha256 = g_strdup (a->ha1_sha256);
+  copy->ha1_md5 = g_strdup (a->ha1_md5);
+  copy->enabled = a->enabled;
+  copy->created = a->created;
+  copy->changed = a->changed;
+  return copy;
+}
+
+gboolean
+sig_accounts_enable_cache (SigAccounts *accounts, guint max_entries)
+{
+  sqlite3_file *file = NULL;
+
+  g_return_val_if_fail (accounts != NULL, FALSE);
+
+  if (accounts->cache != NULL)
+    return TRUE;
+  if (sqlite3_file_control (accounts->db, "main", SQLITE_FCNTL_FILE_POINTER, &file) != SQLITE_OK)
+    return FALSE;
+  accounts->cache = sig_accounts_cache_new (file, max_entries);
+  return accounts->cache != NULL;
+}
+
 gboolean
 sig_accounts_lookup (SigAccounts *accounts, const char *username, SigAccount **out,
                      GError **error)
 {
   sqlite3_stmt *stmt;
+  const SigAccount *cached;
   int rc;
 
   g_return_val_if_fail (accounts != NULL, FALSE);
@@ -542,6 +577,14 @@ sig_accounts_lookup (SigAccounts *accounts, const char *username, SigAccount **o
   if (!sig_accounts_name_is_valid (username))
     {
       *out = NULL;
+      return TRUE;
+    }
+  /* Before anything else: the cache notes the database's state as of this point, so a
+   * commit that lands during the SELECT below empties it at the next lookup. */
+  cached = accounts->cache ? sig_accounts_cache_get (accounts->cache, username) : NULL;
+  if (cached != NULL)
+    {
+      *out = account_copy (cached);
       return TRUE;
     }
   if (accounts->lookup == NULL)
@@ -556,7 +599,11 @@ sig_accounts_lookup (SigAccounts *accounts, const char *username, SigAccount **o
   sqlite3_bind_text (stmt, 1, username, -1, SQLITE_STATIC);
   rc = sqlite3_step (stmt);
   if (rc == SQLITE_ROW)
-    *out = account_from_row (stmt);
+    {
+      *out = account_from_row (stmt);
+      if (accounts->cache)
+        sig_accounts_cache_put (accounts->cache, account_copy (*out));
+    }
   else if (rc == SQLITE_DONE)
     *out = NULL;
   else

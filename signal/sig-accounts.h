@@ -58,6 +58,11 @@ gboolean sig_accounts_delete (SigAccounts *accounts, const char *username, GErro
 /* *out is NULL with TRUE returned when the user does not exist. */
 gboolean sig_accounts_lookup (SigAccounts *accounts, const char *username, SigAccount **out,
                               GError **error);
+/* Makes sig_accounts_lookup() answer from memory while no commit has reached the database
+ * since the answer was read (see sig-accounts-cache.h); at most @max_entries accounts are
+ * kept. For a long-lived reader (the server). FALSE when this database cannot tell (then
+ * every lookup keeps reading SQLite). */
+gboolean sig_accounts_enable_cache (SigAccounts *accounts, guint max_entries);
 /* Every account, sorted by name, as a GPtrArray of SigAccount*. */
 GPtrArray *sig_accounts_list (SigAccounts *accounts, GError **error);
 

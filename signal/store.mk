@@ -1,6 +1,7 @@
 # sig-accounts, sig-config, sotto-admin
 signal_libsig_core_a_SOURCES += \
 	signal/sig-accounts.c signal/sig-accounts.h \
+	signal/sig-accounts-cache.c signal/sig-accounts-cache.h \
 	signal/sig-config.c signal/sig-config.h
 
 # sotto-admin: manages accounts in the server's database.

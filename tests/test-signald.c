@@ -843,6 +843,68 @@ test_accounts_restart (Fixture *f, gconstpointer data)
   }
 }
 
+/* sotto-admin changes accounts while the server runs, from another process: each change
+ * counts for the very next request, although the server answers repeated lookups from
+ * memory (signal/sig-accounts-cache.h). */
+static guint
+register_status (SigHarness *h, const char *user, const char *password)
+{
+  g_autoptr (SigClient) c = sig_client_new (h, user, password);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (TuaMsg) r = tua_ua_register (c->ua, 600, &error);
+
+  g_assert_no_error (error);
+  return r->status;
+}
+
+static void
+admin_ok (SigHarness *h, const char *const *argv, const char *stdin_text)
+{
+  g_autofree char *err = NULL;
+
+  if (sig_harness_admin (h, argv, stdin_text, NULL, &err) != 0)
+    g_error ("sotto-admin %s failed: %s", argv[0], err);
+}
+
+static void
+test_accounts_live_changes (Fixture *f, gconstpointer data)
+{
+  const char *passwd[] = { "passwd", "alice", "--password-stdin", NULL };
+  const char *disable[] = { "disable", "alice", NULL };
+  const char *enable[] = { "enable", "alice", NULL };
+  const char *del[] = { "delete", "alice", NULL };
+  const char *add[] = { "add", "alice", "--password-stdin", NULL };
+
+  /* Twice, and on one connection several times: the account is in the cache now. */
+  g_assert_cmpuint (register_status (f->h, "alice", "alice-secret-1"), ==, 200);
+  {
+    g_autoptr (SigClient) a = sig_client_new (f->h, "alice", "alice-secret-1");
+    for (int i = 0; i < 3; i++)
+      sig_client_register (a, 600);
+  }
+
+  admin_ok (f->h, passwd, "alice-new-5\n");
+  g_assert_cmpuint (register_status (f->h, "alice", "alice-secret-1"), ==, 403);
+  g_assert_cmpuint (register_status (f->h, "alice", "alice-new-5"), ==, 200);
+  g_assert_cmpuint (register_status (f->h, "alice", "alice-new-5"), ==, 200);
+
+  admin_ok (f->h, disable, NULL);
+  g_assert_cmpuint (register_status (f->h, "alice", "alice-new-5"), ==, 403);
+  admin_ok (f->h, enable, NULL);
+  g_assert_cmpuint (register_status (f->h, "alice", "alice-new-5"), ==, 200);
+
+  /* A change to another account empties the cache too; alice still works. */
+  sig_harness_add_user (f->h, "dave", "dave-secret-4");
+  g_assert_cmpuint (register_status (f->h, "dave", "dave-secret-4"), ==, 200);
+  g_assert_cmpuint (register_status (f->h, "alice", "alice-new-5"), ==, 200);
+
+  admin_ok (f->h, del, NULL);
+  g_assert_cmpuint (register_status (f->h, "alice", "alice-new-5"), ==, 403);
+  admin_ok (f->h, add, "alice-again-6\n");
+  g_assert_cmpuint (register_status (f->h, "alice", "alice-new-5"), ==, 403);
+  g_assert_cmpuint (register_status (f->h, "alice", "alice-again-6"), ==, 200);
+}
+
 /* ---- Limits ---- */
 
 static void
@@ -1061,6 +1123,7 @@ main (int argc, char **argv)
        "[auth]\nthrottle-free-failures = 2\nthrottle-max-delay = 2\n");
   ADD ("/signal/robust/garbage", test_robust_garbage, NULL);
   ADD ("/signal/accounts/restart-and-kill9", test_accounts_restart, NULL);
+  ADD ("/signal/accounts/live-changes", test_accounts_live_changes, NULL);
   ADD ("/signal/limits/unauthenticated", test_limits_unauthenticated,
        "[limits]\nunauthenticated-timeout = 2\n");
   ADD ("/signal/limits/per-address", test_limits_per_address,
