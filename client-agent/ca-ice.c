@@ -63,6 +63,7 @@ struct _CaIce
   gboolean gather_started;
   gboolean gathered;
   gboolean remote_set;
+  gboolean restarted; /* ca_ice_restart() ran at least once */
   guint nice_state; /* NiceComponentState of our one component */
   CaIceState state;
   GError *error;
@@ -76,7 +77,8 @@ ca_ice_state_to_string (CaIceState state)
   static const char *const names[CA_ICE_STATE_LAST] = {
     [CA_ICE_STATE_NEW] = "new",           [CA_ICE_STATE_GATHERING] = "gathering",
     [CA_ICE_STATE_GATHERED] = "gathered", [CA_ICE_STATE_CHECKING] = "checking",
-    [CA_ICE_STATE_CONNECTED] = "connected", [CA_ICE_STATE_FAILED] = "failed",
+    [CA_ICE_STATE_CONNECTED] = "connected", [CA_ICE_STATE_DISCONNECTED] = "disconnected",
+    [CA_ICE_STATE_FAILED] = "failed",
     [CA_ICE_STATE_CLOSED] = "closed",
   };
   return (guint) state < CA_ICE_STATE_LAST ? names[state] : "invalid";
@@ -108,9 +110,12 @@ transition_allowed (CaIceState from, CaIceState to)
     case CA_ICE_STATE_GATHERED:
       return to == CA_ICE_STATE_CHECKING || is_terminal (to);
     case CA_ICE_STATE_CHECKING:
-      return to == CA_ICE_STATE_CONNECTED || is_terminal (to);
+      /* DISCONNECTED: the checks after a restart that began disconnected found nothing */
+      return to == CA_ICE_STATE_CONNECTED || to == CA_ICE_STATE_DISCONNECTED || is_terminal (to);
     case CA_ICE_STATE_CONNECTED:
-      return is_terminal (to);
+      return to == CA_ICE_STATE_DISCONNECTED || is_terminal (to);
+    case CA_ICE_STATE_DISCONNECTED:
+      return to == CA_ICE_STATE_CHECKING || is_terminal (to);
     default:
       return FALSE;
     }
@@ -135,7 +140,7 @@ set_state (CaIce *ice, CaIceState state, GError *reason)
       g_clear_error (&ice->error);
       ice->error = reason;
     }
-  if (state == CA_ICE_STATE_FAILED)
+  if (state == CA_ICE_STATE_FAILED || state == CA_ICE_STATE_DISCONNECTED)
     g_message ("ICE %s: %s -> %s: %s", role_name (ice), ca_ice_state_to_string (old),
                ca_ice_state_to_string (state), ice->error ? ice->error->message : "unknown reason");
   else
@@ -187,21 +192,33 @@ sync_state (CaIce *ice)
   if (stopped (ice))
     return;
 
-  if (ice->remote_set && ice->nice_state == NICE_COMPONENT_STATE_FAILED)
+  /* After a restart, before the peer's new description, FAILED can only be the old pair's
+   * consent running out. */
+  if ((ice->remote_set || ice->restarted) && ice->nice_state == NICE_COMPONENT_STATE_FAILED)
     {
       if (ice->state == CA_ICE_STATE_CONNECTED)
         /* libnice gives up 10 s after the last consent response (its
          * NICE_AGENT_TIMER_CONSENT_TIMEOUT), sooner than RFC 7675 §5.1's 30 s, or at once on
-         * a 403 that revokes consent (§5.2). */
-        fail (ice, CA_ICE_ERROR_FAILED,
-              "consent to send was lost (RFC 7675): the peer stopped answering or revoked it");
-      else
+         * a 403 that revokes consent (§5.2). Or, during a restart, the new checks failed. */
+        set_state (ice, CA_ICE_STATE_DISCONNECTED,
+                   g_error_new_literal (CA_ICE_ERROR, CA_ICE_ERROR_FAILED,
+                                        ice->restarted
+                                            ? "no candidate pair works after the ICE restart, "
+                                              "or consent to send was lost (RFC 7675)"
+                                            : "consent to send was lost (RFC 7675): the peer "
+                                              "stopped answering or revoked it"));
+      else if (ice->state == CA_ICE_STATE_CHECKING && ice->restarted)
+        set_state (ice, CA_ICE_STATE_DISCONNECTED,
+                   g_error_new_literal (CA_ICE_ERROR, CA_ICE_ERROR_FAILED,
+                                        "no candidate pair works after the ICE restart"));
+      else if (ice->state != CA_ICE_STATE_DISCONNECTED)
         fail (ice, CA_ICE_ERROR_FAILED,
               "ICE connectivity checks failed: no candidate pair works (RFC 8445)");
       return;
     }
 
-  if (ice->remote_set && ice->state < CA_ICE_STATE_CHECKING)
+  if (ice->remote_set
+      && (ice->state < CA_ICE_STATE_CHECKING || ice->state == CA_ICE_STATE_DISCONNECTED))
     set_state (ice, CA_ICE_STATE_CHECKING, NULL);
   else if (ice->gathered && ice->state == CA_ICE_STATE_GATHERING)
     set_state (ice, CA_ICE_STATE_GATHERED, NULL);
@@ -624,9 +641,9 @@ ca_ice_set_remote (CaIce *ice, const char *ufrag, const char *pwd,
     }
   if (ice->remote_set)
     {
-      /* A second description would be an ICE restart, which we do not do. */
+      /* A new description needs ca_ice_restart() first (new credentials on both sides). */
       g_set_error_literal (error, CA_ICE_ERROR, CA_ICE_ERROR_REMOTE,
-                           "the remote side is known already");
+                           "the remote side is known already (an ICE restart comes first)");
       return FALSE;
     }
   if (!ca_ice_check_credentials (ufrag, pwd, error))
@@ -678,6 +695,43 @@ ca_ice_set_remote (CaIce *ice, const char *ufrag, const char *pwd,
     }
   ca_ice_unref (ice);
   return added > 0;
+}
+
+gboolean
+ca_ice_restart (CaIce *ice, GError **error)
+{
+  char *ufrag = NULL, *pwd = NULL;
+
+  g_return_val_if_fail (ice != NULL, FALSE);
+
+  if (stopped (ice) || ice->agent == NULL
+      || (ice->state != CA_ICE_STATE_CONNECTED && ice->state != CA_ICE_STATE_DISCONNECTED))
+    {
+      g_set_error (error, CA_ICE_ERROR, CA_ICE_ERROR_FAILED, "no ICE restart while %s",
+                   ca_ice_state_to_string (ice->state));
+      return FALSE;
+    }
+  /* Before libnice emits anything: its GATHERING must not look like the old description's. */
+  ice->remote_set = FALSE;
+  ice->restarted = TRUE;
+  ca_ice_ref (ice);
+  if (!nice_agent_restart_stream (ice->agent, ice->stream_id)
+      || !nice_agent_get_local_credentials (ice->agent, ice->stream_id, &ufrag, &pwd))
+    {
+      g_set_error_literal (error, CA_ICE_ERROR, CA_ICE_ERROR_SETUP,
+                           "libnice could not restart the stream");
+      ca_ice_unref (ice);
+      return FALSE;
+    }
+  g_free (ice->ufrag);
+  ice->ufrag = ufrag;
+  OPENSSL_cleanse (ice->pwd, strlen (ice->pwd));
+  g_free (ice->pwd);
+  ice->pwd = pwd;
+  g_info ("ICE %s: restarted (%s), new credentials", role_name (ice),
+          ca_ice_state_to_string (ice->state));
+  ca_ice_unref (ice);
+  return TRUE;
 }
 
 gboolean

@@ -30,6 +30,10 @@ typedef enum
   CA_ICE_STATE_GATHERED,  /* local candidates complete (end-of-candidates) */
   CA_ICE_STATE_CHECKING,  /* remote side known, checks running */
   CA_ICE_STATE_CONNECTED, /* a pair is selected; ca_ice_send() works */
+  /* Consent to send was lost (RFC 7675), or the checks after an ICE restart found no pair:
+   * nothing may be sent. Not terminal: ca_ice_restart() and a new remote description may
+   * find a path again; ca_ice_get_error() says what happened. */
+  CA_ICE_STATE_DISCONNECTED,
   CA_ICE_STATE_FAILED,    /* terminal; ca_ice_get_error() says why */
   CA_ICE_STATE_CLOSED,    /* terminal */
   CA_ICE_STATE_LAST
@@ -98,6 +102,13 @@ GArray *ca_ice_get_local_candidates (CaIce *ice);
 gboolean ca_ice_set_remote (CaIce *ice, const char *ufrag, const char *pwd,
                             const CaSdpCandidate *candidates, guint n_candidates,
                             GError **error);
+
+/* An ICE restart (RFC 8445 §9; RFC 8839 §4.4.1.1.1): new local ufrag and password, the
+ * peer's candidates forgotten, the local candidates kept. In CONNECTED the selected pair keeps
+ * carrying media until the checks with the peer's new description (ca_ice_set_remote() again)
+ * select another; in DISCONNECTED nothing is sent until then. The new credentials go in a new
+ * offer or answer with ca_ice_get_local_candidates(). FALSE in any other state. */
+gboolean ca_ice_restart (CaIce *ice, GError **error);
 
 /* One datagram on the selected pair. FALSE (no error) when not CONNECTED or libnice would
  * block; the datagram is then dropped, as a lossy network would. */

@@ -2,7 +2,7 @@
  * their credentials and candidates carried through the SDP candidate printer and parser;
  * relay/relay through a real coturn (TURN over UDP and over TCP); force-relay hiding every
  * other address; bad remote descriptions; checks that fail; consent lost when the peer goes
- * away; ca_ice_close() from inside callbacks. */
+ * away, and an ICE restart that finds a path again; ca_ice_close() from inside callbacks. */
 #include "config.h"
 
 #include <string.h>
@@ -583,10 +583,23 @@ test_checks_fail (Fixture *f, gconstpointer data)
 }
 
 static void
-test_fail (Fixture *f, gconstpointer data)
+reset_received (Peer *p)
 {
-  const GError *error;
-  guint b_states;
+  memset (p->seen, 0, sizeof p->seen);
+  p->received = 0;
+  p->bad = 0;
+}
+
+/* The peer goes away: consent is lost (RFC 7675) and nothing more is sent, but the call is not
+ * over: an ICE restart toward a new peer address (here a new agent, as after a NAT rebind)
+ * finds a path again. */
+static void
+test_consent_lost_then_restart (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *old_ufrag = NULL;
+  const GError *reason;
+  guint b_states, n;
   gint64 start;
   CaIcePair pair;
 
@@ -594,21 +607,116 @@ test_fail (Fixture *f, gconstpointer data)
   peer_new (f, &f->b, FALSE, FALSE, NULL, 0);
   connect_both (f);
 
+  /* Only CONNECTED and DISCONNECTED restart. */
+  g_assert_true (ca_ice_restart (f->a.ice, &error));
+  g_assert_no_error (error);
+
   b_states = f->b.n_states;
   start = g_get_monotonic_time ();
   ca_ice_close (f->b.ice);
   g_assert_cmpint (ca_ice_get_state (f->b.ice), ==, CA_ICE_STATE_CLOSED);
   g_assert_false (ca_ice_send (f->b.ice, (const guint8 *) "x", 1));
   g_assert_false (ca_ice_get_selected_pair (f->b.ice, &pair));
+  g_assert_false (ca_ice_restart (f->b.ice, &error));
+  g_assert_error (error, CA_ICE_ERROR, CA_ICE_ERROR_FAILED);
+  g_clear_error (&error);
+  g_assert_cmpuint (f->b.n_states, ==, b_states); /* no callback after close */
+  g_clear_pointer (&f->b.ice, ca_ice_unref);
 
-  g_assert_true (WAIT_FOR (f, state_of (&f->a) == CA_ICE_STATE_FAILED, CONSENT_MS));
+  /* a restarted before b went, with no new description from b: its old pair carried on, and
+   * its consent now runs out. */
+  g_assert_true (WAIT_FOR (f, state_of (&f->a) == CA_ICE_STATE_DISCONNECTED, CONSENT_MS));
   g_test_message ("consent lost after %" G_GINT64_FORMAT " ms",
                   (g_get_monotonic_time () - start) / 1000);
-  error = ca_ice_get_error (f->a.ice);
-  g_assert_error (error, CA_ICE_ERROR, CA_ICE_ERROR_FAILED);
-  g_assert_nonnull (strstr (error->message, "consent"));
+  reason = ca_ice_get_error (f->a.ice);
+  g_assert_error (reason, CA_ICE_ERROR, CA_ICE_ERROR_FAILED);
+  g_assert_nonnull (strstr (reason->message, "consent"));
   g_assert_false (ca_ice_send (f->a.ice, (const guint8 *) "x", 1));
-  g_assert_cmpuint (f->b.n_states, ==, b_states); /* no callback after close */
+  g_assert_false (ca_ice_get_selected_pair (f->a.ice, &pair));
+
+  /* A new peer, and a restart from DISCONNECTED. */
+  memset (&f->b, 0, sizeof f->b);
+  f->b.name = "b";
+  peer_new (f, &f->b, FALSE, FALSE, NULL, 0);
+  gather (f, &f->b);
+  old_ufrag = g_strdup (ca_ice_get_local_ufrag (f->a.ice));
+  g_assert_true (ca_ice_restart (f->a.ice, &error));
+  g_assert_no_error (error);
+  g_assert_cmpstr (ca_ice_get_local_ufrag (f->a.ice), !=, old_ufrag);
+  g_assert_cmpint (state_of (&f->a), ==, CA_ICE_STATE_DISCONNECTED);
+  n = f->a.n_states;
+  give_remote (&f->a, &f->b);
+  give_remote (&f->b, &f->a);
+  g_assert_true (WAIT_FOR (f,
+                           state_of (&f->a) == CA_ICE_STATE_CONNECTED
+                               && state_of (&f->b) == CA_ICE_STATE_CONNECTED,
+                           CONNECT_MS));
+  g_assert_cmpuint (f->a.n_states, ==, n + 2);
+  g_assert_cmpint (f->a.states[n], ==, CA_ICE_STATE_CHECKING);
+  g_assert_cmpint (f->a.states[n + 1], ==, CA_ICE_STATE_CONNECTED);
+  reset_received (&f->a);
+  exchange_datagrams (f);
+}
+
+/* A restart while connected: the old pair carries data until the new checks pick a pair, and
+ * the state never leaves CONNECTED. A second description without a restart is refused. */
+static void
+test_restart_connected (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *a_ufrag = NULL, *b_ufrag = NULL, *a_pwd = NULL;
+  guint na, nb;
+
+  peer_new (f, &f->a, FALSE, FALSE, NULL, 0);
+  peer_new (f, &f->b, FALSE, FALSE, NULL, 0);
+  g_assert_false (ca_ice_restart (f->a.ice, &error)); /* NEW */
+  g_assert_error (error, CA_ICE_ERROR, CA_ICE_ERROR_FAILED);
+  g_clear_error (&error);
+  connect_both (f);
+  exchange_datagrams (f);
+  na = f->a.n_states;
+  nb = f->b.n_states;
+
+  a_ufrag = g_strdup (ca_ice_get_local_ufrag (f->a.ice));
+  a_pwd = g_strdup (ca_ice_get_local_pwd (f->a.ice));
+  b_ufrag = g_strdup (ca_ice_get_local_ufrag (f->b.ice));
+  g_assert_true (ca_ice_restart (f->a.ice, &error));
+  g_assert_no_error (error);
+  g_assert_cmpstr (ca_ice_get_local_ufrag (f->a.ice), !=, a_ufrag);
+  g_assert_cmpstr (ca_ice_get_local_pwd (f->a.ice), !=, a_pwd);
+  g_assert_cmpint (state_of (&f->a), ==, CA_ICE_STATE_CONNECTED);
+
+  /* b has not seen the new offer yet: data still flows on the old pair. */
+  reset_received (&f->a);
+  reset_received (&f->b);
+  exchange_datagrams (f);
+
+  /* b answers the restart; without its own restart the description is refused. */
+  {
+    g_autoptr (GArray) cands = ca_ice_get_local_candidates (f->a.ice);
+
+    g_assert_false (ca_ice_set_remote (f->b.ice, ca_ice_get_local_ufrag (f->a.ice),
+                                       ca_ice_get_local_pwd (f->a.ice),
+                                       (const CaSdpCandidate *) cands->data, cands->len,
+                                       &error));
+    g_assert_error (error, CA_ICE_ERROR, CA_ICE_ERROR_REMOTE);
+    g_clear_error (&error);
+  }
+  g_assert_true (ca_ice_restart (f->b.ice, &error));
+  g_assert_no_error (error);
+  g_assert_cmpstr (ca_ice_get_local_ufrag (f->b.ice), !=, b_ufrag);
+  give_remote (&f->a, &f->b);
+  give_remote (&f->b, &f->a);
+  /* The new checks succeed with the new credentials only; then data flows again. */
+  drain (f, 1500);
+  g_assert_cmpint (state_of (&f->a), ==, CA_ICE_STATE_CONNECTED);
+  g_assert_cmpint (state_of (&f->b), ==, CA_ICE_STATE_CONNECTED);
+  g_assert_cmpuint (f->a.n_states, ==, na);
+  g_assert_cmpuint (f->b.n_states, ==, nb);
+  g_assert_null (ca_ice_get_error (f->a.ice));
+  reset_received (&f->a);
+  reset_received (&f->b);
+  exchange_datagrams (f);
 }
 
 static void
@@ -712,7 +820,8 @@ main (int argc, char **argv)
   ADD ("/agent/ice/gather-unbound", test_gather_unbound, NULL);
   ADD ("/agent/ice/remote-bad", test_remote_bad, NULL);
   ADD ("/agent/ice/checks-fail", test_checks_fail, NULL);
-  ADD ("/agent/ice/fail", test_fail, NULL);
+  ADD ("/agent/ice/consent-lost-then-restart", test_consent_lost_then_restart, NULL);
+  ADD ("/agent/ice/restart-connected", test_restart_connected, NULL);
   ADD ("/agent/ice/close-in-callback", test_close_in_callback, NULL);
   return g_test_run ();
 }
