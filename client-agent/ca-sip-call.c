@@ -277,9 +277,79 @@ on_incoming_invite (CaSip *sip, nua_handle_t *nh, const sip_t *msg)
   call_set_state (call, CA_SIP_CALL_INCOMING, 0, "incoming call", sdp);
 }
 
+/* ---- re-INVITEs (RFC 3261 §14) ---- */
+
+static void
+report_reoffer (CaSipCall *call, CaSipReofferEvent event, guint status, const char *sdp)
+{
+  CaSip *sip = call->sip;
+
+  g_info ("call %u: re-INVITE %s (%u)", call->id,
+          event == CA_SIP_REOFFER_OFFER      ? "from the peer"
+          : event == CA_SIP_REOFFER_ANSWERED ? "answered"
+                                             : "refused",
+          status);
+  if (sip->reoffer_changed)
+    sip->reoffer_changed (sip, call->id, event, status, sdp, sip->user_data);
+}
+
+static void
+on_incoming_reinvite (CaSipCall *call, const sip_t *msg)
+{
+  g_autofree char *sdp = sdp_body (msg);
+
+  if (call->state != CA_SIP_CALL_CONNECTED || call->hangup_sent)
+    {
+      nua_respond (call->nh, SIP_491_REQUEST_PENDING, TAG_END ());
+      return;
+    }
+  if (sdp == NULL || call->sip->reoffer_changed == NULL)
+    {
+      /* An offer in our 200 (a re-INVITE without a body) is not supported either. */
+      nua_respond (call->nh, 488, sdp == NULL ? "An SDP offer is required"
+                                              : "Not Acceptable Here", TAG_END ());
+      return;
+    }
+  call->reoffer_in = TRUE;
+  report_reoffer (call, CA_SIP_REOFFER_OFFER, 0, sdp);
+}
+
+static void
+on_reoffer_response (CaSipCall *call, int status, const char *phrase, const sip_t *msg)
+{
+  g_autofree char *sdp = NULL;
+
+  if ((status == 401 || status == 407) && msg && call->auth_attempts < MAX_AUTH_ATTEMPTS)
+    {
+      g_autofree char *cred = ca_sip_credentials (call->sip, msg);
+      if (cred)
+        {
+          call->auth_attempts++;
+          nua_authenticate (call->nh, NUTAG_AUTH (cred), TAG_END ());
+          OPENSSL_cleanse (cred, strlen (cred));
+          return;
+        }
+    }
+  if (status < 200)
+    return;
+  call->reoffer_out = FALSE;
+  sdp = status < 300 ? sdp_body (msg) : NULL;
+  if (sdp != NULL)
+    report_reoffer (call, CA_SIP_REOFFER_ANSWERED, (guint) status, sdp);
+  else
+    report_reoffer (call, CA_SIP_REOFFER_REFUSED, status < 300 ? 488 : (guint) status, NULL);
+}
+
+/* ---- the first INVITE ---- */
+
 static void
 on_invite_response (CaSipCall *call, int status, const char *phrase, const sip_t *msg)
 {
+  if (call->reoffer_out)
+    {
+      on_reoffer_response (call, status, phrase, msg);
+      return;
+    }
   if ((status == 401 || status == 407) && msg && call->auth_attempts < MAX_AUTH_ATTEMPTS)
     {
       g_autofree char *cred = ca_sip_credentials (call->sip, msg);
@@ -326,6 +396,11 @@ ca_sip_call_event (CaSip *sip, nua_event_t event, int status, const char *phrase
     }
   if (call == NULL)
     return;
+  if (event == nua_i_invite)
+    {
+      on_incoming_reinvite (call, msg);
+      return;
+    }
 
   switch (event)
     {
@@ -516,6 +591,57 @@ ca_sip_hangup (CaSip *sip, guint call_id, const char *reason, GError **error)
       return TRUE;
     }
   send_hangup (call, reason);
+  return TRUE;
+}
+
+gboolean
+ca_sip_reoffer (CaSip *sip, guint call_id, const char *sdp_offer, GError **error)
+{
+  CaSipCall *call;
+
+  g_return_val_if_fail (sip != NULL, FALSE);
+  call = find_call (sip, call_id, error);
+  if (call == NULL)
+    return FALSE;
+  if (call->state != CA_SIP_CALL_CONNECTED || call->hangup_sent)
+    return ca_sip_set_error_arg (error, "call %u is %s, not connected", call_id,
+                                 ca_sip_call_state_to_string (call->state));
+  if (call->reoffer_out || call->reoffer_in)
+    return ca_sip_set_error_arg (error, "call %u has a re-INVITE in progress", call_id);
+  if (sdp_offer == NULL || *sdp_offer == '\0')
+    return ca_sip_set_error_arg (error, "a re-INVITE needs an SDP offer");
+  call->reoffer_out = TRUE;
+  call->auth_attempts = 0;
+  nua_invite (call->nh, SIPTAG_CONTENT_TYPE_STR ("application/sdp"),
+              SIPTAG_PAYLOAD_STR (sdp_offer), TAG_END ());
+  g_info ("call %u: re-INVITE sent", call->id);
+  return TRUE;
+}
+
+gboolean
+ca_sip_reoffer_reply (CaSip *sip, guint call_id, guint status, const char *sdp_answer,
+                      const char *reason, GError **error)
+{
+  CaSipCall *call;
+
+  g_return_val_if_fail (sip != NULL, FALSE);
+  call = find_call (sip, call_id, error);
+  if (call == NULL)
+    return FALSE;
+  if (!call->reoffer_in)
+    return ca_sip_set_error_arg (error, "call %u has no re-INVITE to answer", call_id);
+  if (status >= 200 && status < 300)
+    {
+      if (sdp_answer == NULL || *sdp_answer == '\0')
+        return ca_sip_set_error_arg (error, "an answer needs SDP");
+      nua_respond (call->nh, SIP_200_OK, SIPTAG_CONTENT_TYPE_STR ("application/sdp"),
+                   SIPTAG_PAYLOAD_STR (sdp_answer), TAG_END ());
+    }
+  else if (status >= 300 && status <= 699)
+    send_reject (call, status, reason);
+  else
+    return ca_sip_set_error_arg (error, "%u is not a final status", status);
+  call->reoffer_in = FALSE;
   return TRUE;
 }
 

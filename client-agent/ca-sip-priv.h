@@ -29,6 +29,8 @@ struct _CaSipCall
   gboolean hangup_sent;  /* CANCEL or BYE sent: ENDED is forced if no answer comes */
   guint auth_attempts;
   guint timer_id;        /* ring timeout, or the deadline after a hangup */
+  gboolean reoffer_out;  /* our re-INVITE is waiting for its final response */
+  gboolean reoffer_in;   /* the peer's re-INVITE is waiting for our reply */
 };
 
 struct _CaSip
@@ -47,6 +49,7 @@ struct _CaSip
   CaSipRegFunc reg_changed;
   CaSipTurnFunc turn_received;
   CaSipCallFunc call_changed;
+  CaSipReofferFunc reoffer_changed;
   gpointer user_data;
 
   su_root_t *root;

@@ -347,6 +347,7 @@ ca_sip_new (const CaSipConfig *config, GError **error)
   sip->reg_changed = config->reg_changed;
   sip->turn_received = config->turn_received;
   sip->call_changed = config->call_changed;
+  sip->reoffer_changed = config->reoffer_changed;
   sip->user_data = config->user_data;
 
   if (!parse_aor (sip, config->aor, error) || !check_registrar (config->registrar, error))

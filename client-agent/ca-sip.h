@@ -61,6 +61,21 @@ typedef void (*CaSipTurnFunc) (CaSip *sip, const char *x_sotto_turn, gpointer us
 typedef void (*CaSipCallFunc) (CaSip *sip, guint call_id, CaSipCallState state, guint status,
                                const char *reason, const char *sdp, gpointer user_data);
 
+/* A new offer in an established call (a re-INVITE, RFC 3261 §14), e.g. an ICE restart:
+ * OFFER: the peer sent one (@sdp); answer with ca_sip_reoffer_reply(). ANSWERED: ours got a
+ * 2xx with @sdp. REFUSED: ours failed with @status (491 when it crossed the peer's, §14.1);
+ * the call goes on unless the status ends the dialog (then ENDED follows). */
+typedef enum
+{
+  CA_SIP_REOFFER_OFFER,
+  CA_SIP_REOFFER_ANSWERED,
+  CA_SIP_REOFFER_REFUSED,
+  CA_SIP_REOFFER_LAST
+} CaSipReofferEvent;
+
+typedef void (*CaSipReofferFunc) (CaSip *sip, guint call_id, CaSipReofferEvent event,
+                                  guint status, const char *sdp, gpointer user_data);
+
 typedef struct
 {
   GMainContext *context;   /* NULL: the default context (su_glib attaches there) */
@@ -76,6 +91,7 @@ typedef struct
   CaSipRegFunc reg_changed;
   CaSipTurnFunc turn_received;
   CaSipCallFunc call_changed;
+  CaSipReofferFunc reoffer_changed; /* NULL: re-INVITEs are refused with 488 */
   gpointer user_data;
 } CaSipConfig;
 
@@ -100,6 +116,14 @@ gboolean ca_sip_reject (CaSip *sip, guint call_id, guint status, const char *rea
 /* CANCEL before an answer, BYE after; @reason (may be NULL) goes in a Reason header
  * (RFC 3326), e.g. "DTLS fingerprint mismatch". */
 gboolean ca_sip_hangup (CaSip *sip, guint call_id, const char *reason, GError **error);
+
+/* A re-INVITE with a new SDP offer in a CONNECTED call; the outcome comes to
+ * reoffer_changed. One at a time, and not while the peer's is unanswered. */
+gboolean ca_sip_reoffer (CaSip *sip, guint call_id, const char *sdp_offer, GError **error);
+/* Our reply to the peer's re-INVITE: 200 with @sdp_answer, or an error @status (e.g. 488,
+ * with @reason in Reason and Warning headers) that leaves the call as it was. */
+gboolean ca_sip_reoffer_reply (CaSip *sip, guint call_id, guint status, const char *sdp_answer,
+                               const char *reason, GError **error);
 
 /* The peer's URI for a call ("sips:bob@example.org"), owned by @sip, or NULL. */
 const char *ca_sip_call_get_peer (CaSip *sip, guint call_id);
