@@ -1,7 +1,8 @@
 # client-agent/agent.mk: the call session (ICE + DTLS-SRTP + audio) and sotto-agentd itself.
 noinst_LIBRARIES += client-agent/libsotto-session.a
 client_agent_libsotto_session_a_SOURCES = \
-	client-agent/ca-session.c client-agent/ca-session.h
+	client-agent/ca-session.c client-agent/ca-session.h client-agent/ca-session-priv.h \
+	client-agent/ca-session-restart.c
 client_agent_libsotto_session_a_CFLAGS = $(AM_CFLAGS) $(SRTP_CFLAGS) $(NICE_CFLAGS) $(GST_CFLAGS) \
 	$(BZRTP_CFLAGS)
 CA_SESSION_LIBS = client-agent/libsotto-session.a $(CA_ICE_LIBS) $(CA_MEDIA_LIBS) $(CA_DTLS_LIBS) \

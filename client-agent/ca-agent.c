@@ -206,6 +206,20 @@ session_sdp (CaSession *session, const char *sdp, gpointer user_data)
     }
 }
 
+/* An ICE restart offer (ca-session-restart.c) goes out in a re-INVITE. */
+static void
+session_reoffer (CaSession *session, const char *sdp, gpointer user_data)
+{
+  AgentCall *call = user_data;
+  g_autoptr (GError) error = NULL;
+
+  if (call->sip_id == 0 || !ca_sip_reoffer (call->agent->sip, call->sip_id, sdp, &error))
+    {
+      g_message ("call %u: no re-INVITE: %s", call->id, error ? error->message : "no dialog");
+      ca_session_reoffer_failed (session, 500);
+    }
+}
+
 static void
 session_state (CaSession *session, CaSessionState state, gpointer user_data)
 {
@@ -259,6 +273,7 @@ new_session (CaAgent *self, AgentCall *call, CaSessionRole role, GError **error)
     .self_uri = self->config->aor,
     .peer_uri = peer,
     .local_sdp = session_sdp,
+    .reoffer = session_reoffer,
     .state_changed = session_state,
     .user_data = call,
   };
@@ -370,6 +385,54 @@ sip_call_changed (CaSip *sip, guint sip_id, CaSipCallState state, guint status,
 
         set_call_state (call, "ended", why);
       }
+      break;
+    default:
+      break;
+    }
+}
+
+static void
+sip_reoffer_changed (CaSip *sip, guint sip_id, CaSipReofferEvent event, guint status,
+                     const char *sdp, gpointer user_data)
+{
+  CaAgent *self = user_data;
+  AgentCall *call = find_by_sip (self, sip_id);
+  g_autoptr (GError) error = NULL;
+
+  switch (event)
+    {
+    case CA_SIP_REOFFER_OFFER:
+      {
+        g_autofree char *answer = call != NULL && call->session != NULL
+                                      ? ca_session_answer_reoffer (call->session, sdp, &error)
+                                      : NULL;
+        g_autoptr (GError) reply_error = NULL;
+        guint code;
+
+        if (answer != NULL)
+          code = 200;
+        else if (error == NULL)
+          code = 481; /* no such call here any more */
+        else if (error->domain == CA_SESSION_ERROR)
+          code = 491; /* not now: media not up yet, or our own offer is out */
+        else
+          code = ca_session_error_sip_status (error);
+        if (error != NULL)
+          g_message ("call %u: new offer refused (%u): %s", call->id, code, error->message);
+        if (!ca_sip_reoffer_reply (sip, sip_id, code, answer, error ? error->message : NULL,
+                                   &reply_error))
+          g_debug ("re-INVITE reply: %s", reply_error->message);
+      }
+      break;
+    case CA_SIP_REOFFER_ANSWERED:
+      if (call != NULL && call->session != NULL
+          && !ca_session_set_reanswer (call->session, sdp, &error))
+        g_message ("call %u: the answer to our new offer is unusable: %s", call->id,
+                   error->message);
+      break;
+    case CA_SIP_REOFFER_REFUSED:
+      if (call != NULL && call->session != NULL)
+        ca_session_reoffer_failed (call->session, status);
       break;
     default:
       break;
@@ -803,6 +866,7 @@ ca_agent_new (const CaConfig *config, const char *password, GError **error)
     .reg_changed = sip_reg_changed,
     .turn_received = sip_turn_received,
     .call_changed = sip_call_changed,
+    .reoffer_changed = sip_reoffer_changed,
   };
 
   self->calls = g_hash_table_new_full (NULL, NULL, NULL, (GDestroyNotify) agent_call_free);

@@ -11,6 +11,7 @@
 #define G_LOG_DOMAIN "sotto-agent"
 
 #include "ca-session.h"
+#include "ca-session-priv.h"
 
 #include <string.h>
 
@@ -35,43 +36,6 @@
 
 G_DEFINE_QUARK (ca-session-error-quark, ca_session_error)
 
-struct _CaSession
-{
-  gint ref_count;
-  GMainContext *context;
-  CaSessionRole role;
-  CaDtlsCert *cert;
-  CaMediaCodec codecs[CA_MEDIA_CODEC_LAST];
-  guint n_codecs;
-  char *play_path;
-  char *record_path;
-  gboolean silent_source;
-  CaSessionSdpFunc local_sdp;
-  CaSessionStateFunc state_changed;
-  gpointer user_data;
-  gboolean detached;
-
-  CaSessionState state;
-  GError *error;
-  gint64 created_us;
-
-  CaIce *ice;
-  CaDtls *dtls;
-  CaMedia *media;
-  CaRtcp *rtcp;
-  CaZrtp *zrtp;
-  gboolean zrtp_wanted;     /* the peer offered or answered a=zrtp-hash */
-  GSource *rtcp_timer;
-  CaSdpMedia *remote;       /* the peer's offer or answer */
-  CaSdpMedia *local;        /* what we sent (the offerer checks the answer against it) */
-  gboolean sdp_sent;
-  gboolean accepted;        /* the answerer's user said yes (the offerer: always) */
-  gboolean remote_ice_set;
-  gboolean dtls_client;
-  CaMediaCodec codec;
-  guint8 pt;
-  gboolean fingerprint_verified;
-};
 
 static const char *const state_names[CA_SESSION_STATE_LAST] = {
   "new", "gathering", "negotiating", "connecting", "securing", "active", "failed", "closed",
@@ -83,8 +47,8 @@ ca_session_state_to_string (CaSessionState state)
   return state < CA_SESSION_STATE_LAST ? state_names[state] : "invalid";
 }
 
-static gboolean
-is_terminal (CaSessionState state)
+gboolean
+ca_session_is_terminal (CaSessionState state)
 {
   return state == CA_SESSION_STATE_FAILED || state == CA_SESSION_STATE_CLOSED;
 }
@@ -92,7 +56,7 @@ is_terminal (CaSessionState state)
 static void
 set_state (CaSession *self, CaSessionState state)
 {
-  if (self->state == state || is_terminal (self->state))
+  if (self->state == state || ca_session_is_terminal (self->state))
     return;
   g_debug ("session %p: %s -> %s", (void *) self, ca_session_state_to_string (self->state),
            ca_session_state_to_string (state));
@@ -115,6 +79,7 @@ static void
 teardown (CaSession *self)
 {
   stop_rtcp_timer (self);
+  ca_session_restart_clear (self);
   if (self->media != NULL)
     ca_media_stop (self->media, MEDIA_STOP_MS);
   if (self->zrtp != NULL)
@@ -125,11 +90,10 @@ teardown (CaSession *self)
     ca_ice_close (self->ice);
 }
 
-/* Takes @error. */
-static void
-fail (CaSession *self, GError *error)
+void
+ca_session_fail (CaSession *self, GError *error)
 {
-  if (is_terminal (self->state))
+  if (ca_session_is_terminal (self->state))
     {
       g_error_free (error);
       return;
@@ -182,7 +146,7 @@ media_event (CaMedia *media, CaMediaEvent event, gpointer user_data)
       {
         const GError *e = ca_media_get_error (media);
 
-        fail (self, g_error_new (CA_SESSION_ERROR, CA_SESSION_ERROR_MEDIA, "audio failed: %s",
+        ca_session_fail (self, g_error_new (CA_SESSION_ERROR, CA_SESSION_ERROR_MEDIA, "audio failed: %s",
                                  e != NULL ? e->message : "unknown error"));
       }
       break;
@@ -245,19 +209,20 @@ start_media (CaSession *self)
   self->rtcp = ca_rtcp_new (ssrc, self->codec == CA_MEDIA_CODEC_OPUS ? 48000 : 8000, &error);
   if (self->rtcp == NULL)
     {
-      fail (self, g_error_new (CA_SESSION_ERROR, CA_SESSION_ERROR_MEDIA, "RTCP: %s",
+      ca_session_fail (self, g_error_new (CA_SESSION_ERROR, CA_SESSION_ERROR_MEDIA, "RTCP: %s",
                                error->message));
       return;
     }
   self->media = ca_media_new (&config, &error);
   if (self->media == NULL || !ca_media_start (self->media, &error))
     {
-      fail (self, g_error_new (CA_SESSION_ERROR, CA_SESSION_ERROR_MEDIA, "audio: %s",
+      ca_session_fail (self, g_error_new (CA_SESSION_ERROR, CA_SESSION_ERROR_MEDIA, "audio: %s",
                                error->message));
       return;
     }
   set_state (self, CA_SESSION_STATE_ACTIVE);
   arm_rtcp_timer (self, ca_rtcp_next_interval_ms (self->rtcp));
+  ca_session_restart_watch (self);
 }
 
 /* ---- DTLS ---- */
@@ -291,10 +256,10 @@ dtls_state (CaDtls *dtls, CaDtlsState state, gpointer user_data)
     case CA_DTLS_STATE_FAILED:
       e = ca_dtls_get_error (dtls);
       if (e != NULL && g_error_matches (e, CA_DTLS_ERROR, CA_DTLS_ERROR_FINGERPRINT))
-        fail (self, g_error_new (CA_SESSION_ERROR, CA_SESSION_ERROR_FINGERPRINT,
+        ca_session_fail (self, g_error_new (CA_SESSION_ERROR, CA_SESSION_ERROR_FINGERPRINT,
                                  "DTLS fingerprint mismatch: %s", e->message));
       else
-        fail (self, g_error_new (CA_SESSION_ERROR, CA_SESSION_ERROR_DTLS, "DTLS failed: %s",
+        ca_session_fail (self, g_error_new (CA_SESSION_ERROR, CA_SESSION_ERROR_DTLS, "DTLS failed: %s",
                                  e != NULL ? e->message : "unknown error"));
       break;
     case CA_DTLS_STATE_CLOSED:
@@ -377,7 +342,7 @@ start_dtls (CaSession *self)
   self->dtls = ca_dtls_new (&config, &error);
   if (self->dtls == NULL || !ca_dtls_set_remote_fingerprint (self->dtls, fp, &error))
     {
-      fail (self, g_error_new (CA_SESSION_ERROR, CA_SESSION_ERROR_DTLS, "DTLS: %s",
+      ca_session_fail (self, g_error_new (CA_SESSION_ERROR, CA_SESSION_ERROR_DTLS, "DTLS: %s",
                                error->message));
       return;
     }
@@ -395,8 +360,9 @@ ice_recv (CaIce *ice, const guint8 *data, gsize len, gpointer user_data)
   CaSrtp *srtp;
   gboolean ok;
 
-  if (len == 0 || is_terminal (self->state))
+  if (len == 0 || ca_session_is_terminal (self->state))
     return;
+  self->last_rx_us = g_get_monotonic_time ();
   switch (ca_demux_classify (data[0]))
     {
     case CA_DEMUX_DTLS:
@@ -450,24 +416,27 @@ set_remote_ice (CaSession *self)
   if (!ca_ice_set_remote (self->ice, self->remote->ice_ufrag, self->remote->ice_pwd, cands,
                           self->remote->candidates->len, &error))
     {
-      fail (self, g_error_new (CA_SESSION_ERROR, CA_SESSION_ERROR_ICE, "ICE: %s",
+      ca_session_fail (self, g_error_new (CA_SESSION_ERROR, CA_SESSION_ERROR_ICE, "ICE: %s",
                                error->message));
       return;
     }
   set_state (self, CA_SESSION_STATE_CONNECTING);
 }
 
-static CaSdpMedia *
-build_local (CaSession *self)
+CaSdpMedia *
+ca_session_build_local (CaSession *self, CaSdpSetup setup, gboolean with_zrtp,
+                        const CaMediaCodec *codecs, guint n_codecs)
 {
   g_autoptr (CaSdpMedia) m = ca_sdp_media_new ();
   g_autoptr (GArray) cands = ca_ice_get_local_candidates (self->ice);
 
+  m->session_id = self->sdp_session_id;
+  m->session_version = self->sdp_version++;
   m->profile = CA_SDP_PROFILE_UDP_TLS_RTP_SAVP;
   m->direction = CA_SDP_DIRECTION_SENDRECV;
-  for (guint i = 0; i < self->n_codecs; i++)
+  for (guint i = 0; i < n_codecs; i++)
     {
-      if (self->codecs[i] == CA_MEDIA_CODEC_OPUS)
+      if (codecs[i] == CA_MEDIA_CODEC_OPUS)
         ca_sdp_media_add_codec (m, CA_SDP_CODEC_OPUS, OPUS_PT, 48000, OPUS_FMTP);
       else
         ca_sdp_media_add_codec (m, CA_SDP_CODEC_PCMU, 0, 8000, NULL);
@@ -480,13 +449,9 @@ build_local (CaSession *self)
   if (!ca_sdp_media_set_fingerprint (m, ca_dtls_cert_get_fingerprint (self->cert), NULL))
     return NULL;
   m->rtcp_mux = TRUE;
-  /* Offer ZRTP always; answer it only to a peer that offered it. */
-  if (self->zrtp != NULL && (self->role == CA_SESSION_OFFERER || self->zrtp_wanted))
+  if (self->zrtp != NULL && with_zrtp)
     m->zrtp_hash = g_strdup (ca_zrtp_get_hello_hash (self->zrtp));
-  if (self->role == CA_SESSION_OFFERER)
-    m->setup = CA_SDP_SETUP_ACTPASS;
-  else
-    m->setup = self->dtls_client ? CA_SDP_SETUP_ACTIVE : CA_SDP_SETUP_PASSIVE;
+  m->setup = setup;
   return g_steal_pointer (&m);
 }
 
@@ -496,10 +461,16 @@ send_local_sdp (CaSession *self)
   g_autoptr (GError) error = NULL;
   g_autofree char *text = NULL;
 
-  self->local = build_local (self);
+  /* Offer ZRTP always; answer it only to a peer that offered it. */
+  self->local = ca_session_build_local (
+    self,
+    self->role == CA_SESSION_OFFERER ? CA_SDP_SETUP_ACTPASS
+    : self->dtls_client              ? CA_SDP_SETUP_ACTIVE
+                                     : CA_SDP_SETUP_PASSIVE,
+    self->role == CA_SESSION_OFFERER || self->zrtp_wanted, self->codecs, self->n_codecs);
   if (self->local == NULL)
     {
-      fail (self, g_error_new (CA_SESSION_ERROR, CA_SESSION_ERROR_SDP,
+      ca_session_fail (self, g_error_new (CA_SESSION_ERROR, CA_SESSION_ERROR_SDP,
                                "our own DTLS fingerprint is unusable"));
       return;
     }
@@ -509,7 +480,7 @@ send_local_sdp (CaSession *self)
     text = ca_sdp_build_answer (self->local, self->remote, &error);
   if (text == NULL)
     {
-      fail (self, g_error_new (CA_SESSION_ERROR, CA_SESSION_ERROR_SDP, "building our SDP: %s",
+      ca_session_fail (self, g_error_new (CA_SESSION_ERROR, CA_SESSION_ERROR_SDP, "building our SDP: %s",
                                error->message));
       return;
     }
@@ -518,7 +489,7 @@ send_local_sdp (CaSession *self)
   ca_session_ref (self);
   if (!self->detached)
     self->local_sdp (self, text, self->user_data);
-  if (self->role == CA_SESSION_ANSWERER && self->accepted && !is_terminal (self->state))
+  if (self->role == CA_SESSION_ANSWERER && self->accepted && !ca_session_is_terminal (self->state))
     set_remote_ice (self);
   ca_session_unref (self);
 }
@@ -536,7 +507,15 @@ ice_state (CaIce *ice, CaIceState state, gpointer user_data)
         send_local_sdp (self);
       break;
     case CA_ICE_STATE_CONNECTED:
-      if (self->dtls == NULL)
+      if (self->dtls != NULL)
+        {
+          CaIcePair pair;
+
+          /* after an ICE restart: DTLS, SRTP and ZRTP carry on over the new pair */
+          if (ca_ice_get_selected_pair (ice, &pair))
+            g_message ("ICE connected again: %s path", ca_ice_pair_path_kind (&pair));
+        }
+      else
         {
           CaIcePair pair;
 
@@ -547,9 +526,17 @@ ice_state (CaIce *ice, CaIceState state, gpointer user_data)
           start_dtls (self);
         }
       break;
+    case CA_ICE_STATE_DISCONNECTED:
+      if (self->state == CA_SESSION_STATE_ACTIVE && self->reoffer != NULL)
+        {
+          ca_session_restart_ice_down (self);
+          break;
+        }
+      /* before the audio runs, or without restarts, a lost path ends the call */
+      G_GNUC_FALLTHROUGH;
     case CA_ICE_STATE_FAILED:
       e = ca_ice_get_error (ice);
-      fail (self, g_error_new (CA_SESSION_ERROR, CA_SESSION_ERROR_ICE, "no media path: %s",
+      ca_session_fail (self, g_error_new (CA_SESSION_ERROR, CA_SESSION_ERROR_ICE, "no media path: %s",
                                e != NULL ? e->message : "ICE failed"));
       break;
     default:
@@ -600,6 +587,9 @@ ca_session_new (const CaSessionConfig *config, GError **error)
   self->record_path = g_strdup (config->record_path);
   self->silent_source = config->silent_source;
   self->local_sdp = config->local_sdp;
+  self->reoffer = config->reoffer;
+  /* 62 bits: some parsers read the o= id as a signed 64-bit number */
+  self->sdp_session_id = ((guint64) g_random_int () << 30 ^ g_random_int ()) | 1;
   self->state_changed = config->state_changed;
   self->user_data = config->user_data;
   self->accepted = config->role == CA_SESSION_OFFERER;
@@ -649,6 +639,7 @@ ca_session_unref (CaSession *self)
   g_clear_pointer (&self->ice, ca_ice_unref);
   g_clear_pointer (&self->remote, ca_sdp_media_free);
   g_clear_pointer (&self->local, ca_sdp_media_free);
+  g_clear_pointer (&self->pending, ca_sdp_media_free);
   g_clear_pointer (&self->cert, ca_dtls_cert_unref);
   g_clear_pointer (&self->context, g_main_context_unref);
   g_clear_error (&self->error);
@@ -718,13 +709,35 @@ choose_codec (CaSession *self, const CaSdpMedia *remote, GError **error)
 }
 
 gboolean
+ca_session_check_remote_basics (const CaSdpMedia *remote, GError **error)
+{
+  /* Sotto runs one ICE component, so RTP and RTCP must share it (RFC 5761). An answer without
+   * a=rtcp-mux means the peer would not multiplex: refuse it rather than half-work (RFC 5761
+   * §5.1.3), and refuse an offer that does not propose it. */
+  if (!remote->rtcp_mux)
+    {
+      g_set_error (error, CA_SDP_ERROR, CA_SDP_ERROR_NO_AUDIO,
+                   "the peer does not multiplex RTP and RTCP (a=rtcp-mux, RFC 5761), which Sotto "
+                   "requires");
+      return FALSE;
+    }
+  if (remote->candidates->len == 0)
+    {
+      g_set_error (error, CA_SDP_ERROR, CA_SDP_ERROR_NO_ICE_CREDENTIALS,
+                   "the peer offers no ICE candidate we can use");
+      return FALSE;
+    }
+  return TRUE;
+}
+
+gboolean
 ca_session_set_remote_sdp (CaSession *self, const char *sdp, GError **error)
 {
   g_autoptr (CaSdpMedia) remote = NULL;
   g_autoptr (GError) local_error = NULL;
   gboolean dtls_client = FALSE;
 
-  if (self->remote != NULL || is_terminal (self->state))
+  if (self->remote != NULL || ca_session_is_terminal (self->state))
     {
       g_set_error (error, CA_SESSION_ERROR, CA_SESSION_ERROR_SDP,
                    "this call already has the peer's description");
@@ -747,22 +760,8 @@ ca_session_set_remote_sdp (CaSession *self, const char *sdp, GError **error)
     dtls_client = ca_sdp_setup_for_answer (remote->setup) == CA_SDP_SETUP_ACTIVE;
   if (!choose_codec (self, remote, &local_error))
     goto bad;
-  /* Sotto runs one ICE component, so RTP and RTCP must share it (RFC 5761). An answer without
-   * a=rtcp-mux means the peer would not multiplex: refuse it rather than half-work (RFC 5761
-   * §5.1.3), and refuse an offer that does not propose it. */
-  if (!remote->rtcp_mux)
-    {
-      g_set_error (&local_error, CA_SDP_ERROR, CA_SDP_ERROR_NO_AUDIO,
-                   "the peer does not multiplex RTP and RTCP (a=rtcp-mux, RFC 5761), which Sotto "
-                   "requires");
-      goto bad;
-    }
-  if (remote->candidates->len == 0)
-    {
-      g_set_error (&local_error, CA_SDP_ERROR, CA_SDP_ERROR_NO_ICE_CREDENTIALS,
-                   "the peer offers no ICE candidate we can use");
-      goto bad;
-    }
+  if (!ca_session_check_remote_basics (remote, &local_error))
+    goto bad;
 
   if (self->zrtp != NULL && remote->zrtp_hash != NULL)
     {
@@ -787,7 +786,7 @@ ca_session_set_remote_sdp (CaSession *self, const char *sdp, GError **error)
       set_state (self, CA_SESSION_STATE_GATHERING);
       if (!ca_ice_gather (self->ice, &local_error))
         {
-          fail (self, g_error_new (CA_SESSION_ERROR, CA_SESSION_ERROR_ICE, "ICE: %s",
+          ca_session_fail (self, g_error_new (CA_SESSION_ERROR, CA_SESSION_ERROR_ICE, "ICE: %s",
                                    local_error->message));
           g_set_error (error, CA_SESSION_ERROR, CA_SESSION_ERROR_ICE, "ICE: %s",
                        self->error->message);
@@ -807,7 +806,7 @@ ca_session_accept (CaSession *self, GError **error)
 {
   g_return_val_if_fail (self->role == CA_SESSION_ANSWERER, FALSE);
 
-  if (is_terminal (self->state) || self->remote == NULL)
+  if (ca_session_is_terminal (self->state) || self->remote == NULL)
     {
       g_set_error (error, CA_SESSION_ERROR, CA_SESSION_ERROR_SDP,
                    "this call cannot be accepted now");
@@ -822,7 +821,7 @@ ca_session_accept (CaSession *self, GError **error)
 void
 ca_session_close (CaSession *self)
 {
-  if (is_terminal (self->state))
+  if (ca_session_is_terminal (self->state))
     return;
   teardown (self);
   self->state = CA_SESSION_STATE_CLOSED;
@@ -964,6 +963,7 @@ ca_session_get_info (CaSession *self)
                                ? ca_rtcp_get_remote_fraction_lost (self->rtcp) * 100.0 / 256
                                : 0));
   }
+  g_variant_builder_add (&b, "{sv}", "ice-restarts", g_variant_new_uint32 (self->restarts));
   g_variant_builder_add (&b, "{sv}", "setup-ms",
                          g_variant_new_double (stats.first_audio_us > 0
                                                  ? (stats.first_audio_us - self->created_us)

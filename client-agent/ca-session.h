@@ -89,6 +89,10 @@ typedef struct
   const char *self_uri;
   const char *peer_uri;
   CaSessionSdpFunc local_sdp;     /* required */
+  /* Optional: an ICE restart offer to send in a re-INVITE. The session restarts ICE when, in
+   * ACTIVE, nothing has come from the peer for a while or consent was lost (RFC 7675), as after
+   * a NAT rebinding; NULL: no restarts, a lost path ends the call. */
+  CaSessionSdpFunc reoffer;
   CaSessionStateFunc state_changed;
   gpointer user_data;
 } CaSessionConfig;
@@ -106,6 +110,23 @@ gboolean ca_session_start_offer (CaSession *session, GError **error);
 gboolean ca_session_set_remote_sdp (CaSession *session, const char *sdp, GError **error);
 /* Answerer only: the user accepted the call; ICE checks and DTLS may now run. */
 gboolean ca_session_accept (CaSession *session, GError **error);
+/* ICE restarts (RFC 8445 §9, RFC 8839 §4.4.1.1.1) in an established call. DTLS, SRTP and
+ * ZRTP carry on: a new description must keep the DTLS fingerprint and roles, the codec and its
+ * payload type, or it is refused (CA_SDP_ERROR, for ca_session_error_sip_status).
+ *
+ * The peer's new offer (a re-INVITE): returns our answer, restarting ICE when the offer's ICE
+ * credentials are new, or NULL with the error to refuse it with. Nothing changes on error. */
+char *ca_session_answer_reoffer (CaSession *session, const char *sdp, GError **error);
+/* Restarts ICE now (in ACTIVE, with a reoffer callback, none pending): the offer comes to
+ * reoffer before this returns. The session also does this by itself on silence. */
+gboolean ca_session_restart_ice (CaSession *session, const char *why, GError **error);
+/* The answer to our reoffer. FALSE with the reason when it is unusable; the restart is then
+ * abandoned and tried again later. */
+gboolean ca_session_set_reanswer (CaSession *session, const char *sdp, GError **error);
+/* Our reoffer got no answer: @status 491 (glare: retried after RFC 3261 §14.1's delay), or
+ * any other failure (tried again later, until the session gives up). */
+void ca_session_reoffer_failed (CaSession *session, guint status);
+
 /* -> CLOSED; stops the audio (finalizing a recording) and frees ICE. No callback after. */
 void ca_session_close (CaSession *session);
 
@@ -128,7 +149,8 @@ const GError *ca_session_get_error (CaSession *session);
  * mismatch, unknown: whether ZRTP saw the same DTLS session on both ends), "key-verified" (b:
  * SAS verified and binding matched: no one in the middle), "packets-sent", "bytes-sent", "packets-received",
  * "bytes-received", "packets-lost" (t), "jitter-ms", "rtt-ms" (d; -1 when unknown),
- * "setup-ms" (d: from creation to the first decoded audio, -1 before). Floating. */
+ * "setup-ms" (d: from creation to the first decoded audio, -1 before), "ice-restarts" (u: ICE
+ * restarts begun in this call, by either side). Floating. */
 GVariant *ca_session_get_info (CaSession *session);
 
 G_END_DECLS

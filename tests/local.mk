@@ -16,6 +16,7 @@ include $(srcdir)/tests/ca-media.mk
 include $(srcdir)/tests/ca-sip.mk
 include $(srcdir)/tests/ca-control.mk
 include $(srcdir)/tests/ca-agent.mk
+include $(srcdir)/tests/ca-session.mk
 include $(srcdir)/tests/nat-lab.mk
 include $(srcdir)/tests/interop.mk
 include $(srcdir)/tests/ca-rtcp.mk
