@@ -647,6 +647,114 @@ test_wire (void)
   g_assert_cmpuint (fw.stun + fw.dtls + fw.channel + fw.rtp + fw.other, ==, 0);
 }
 
+/* ---- recovery ------------------------------------------------------------------------------ */
+
+/* Both sides notice silence within 2-4 s (ca-session-restart.c), the re-INVITE crosses the
+ * server, and the new checks take well under a second in this lab; consent (RFC 7675) would
+ * end the call after 10 s without the restart. */
+#define T_RECOVER 15000 /* ms: from the rebind to MIN_PACKETS more audio each way */
+
+static void
+test_recovery (void)
+{
+  World *w = need_world ();
+  AgentProc *alice, *bob;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GVariant) r = NULL;
+  g_autofree char *router = NULL, *conntrack = NULL, *err = NULL;
+  g_autofree char *remote_before = NULL, *remote_after = NULL, *path = NULL, *state = NULL;
+  guint a_id = 0, b_id;
+  guint64 rx_a, rx_b;
+  guint32 restarts = 0;
+  gint64 start, deadline, recovered_ms = -1;
+
+  if (w == NULL)
+    return;
+  conntrack = g_find_program_in_path ("conntrack");
+  if (conntrack == NULL)
+    {
+      g_test_skip ("conntrack is not installed (see tools/install-deps): the test rebinds the "
+                   "NAT by deleting the router's UDP conntrack entries");
+      return;
+    }
+  /* pub calls sym: a peer-reflexive path through the symmetric router, whose mappings get a
+   * random port each time one is made. */
+  alice = g_hash_table_lookup (w->agents, "pub");
+  bob = g_hash_table_lookup (w->agents, "sym");
+  r = agent_proc_invoke (alice, "Call", g_variant_new ("(s)", bob->name), &error);
+  g_assert_no_error (error);
+  g_variant_get (r, "(u)", &a_id);
+  b_id = agent_proc_wait_incoming (bob, T_STATE);
+  g_assert_cmpuint (b_id, !=, 0);
+  g_assert_true (invoke_ok (bob, "Answer", b_id));
+  g_assert_true (agent_proc_wait_state (alice, a_id, "active", T_STATE));
+  g_assert_true (agent_proc_wait_state (bob, b_id, "active", T_STATE));
+  deadline = g_get_monotonic_time () + (gint64) T_AUDIO * 1000;
+  while (g_get_monotonic_time () < deadline
+         && (agent_proc_call_u64 (alice, a_id, "packets-received") <= MIN_PACKETS
+             || agent_proc_call_u64 (bob, b_id, "packets-received") <= MIN_PACKETS))
+    agent_sleep_ms (100);
+  path = agent_proc_call_string (alice, a_id, "path");
+  g_assert_cmpstr (path, ==, "srflx");
+  remote_before = agent_proc_call_string (alice, a_id, "remote");
+
+  /* The rebind: the symmetric router forgets its UDP mappings (as after a reboot, or an idle
+   * timeout); the next packet from the host leaves from a new port. TCP stays, so the TLS
+   * connections to the server carry on (the agents' signalling is not what is tested). */
+  router = g_strdup_printf ("%sr-sym", w->lab->prefix);
+  {
+    const char *argv[] = { "ip", "netns", "exec", router, conntrack, "-D", "-p", "udp", NULL };
+
+    /* conntrack exits 1 when it deleted nothing; its stderr counts what it deleted */
+    nat_lab_check_output (argv, NULL, 10, NULL, &err);
+    g_test_message ("rebind on %s: %s", router, err != NULL ? g_strstrip (err) : "");
+  }
+  start = g_get_monotonic_time ();
+  rx_a = agent_proc_call_u64 (alice, a_id, "packets-received");
+  rx_b = agent_proc_call_u64 (bob, b_id, "packets-received");
+  deadline = start + (gint64) T_RECOVER * 1000;
+  while (g_get_monotonic_time () < deadline)
+    {
+      g_clear_pointer (&state, g_free);
+      state = agent_proc_call_string (alice, a_id, "state");
+      if (g_strcmp0 (state, "ended") == 0)
+        break;
+      g_clear_pointer (&remote_after, g_free);
+      g_clear_pointer (&path, g_free);
+      remote_after = agent_proc_call_string (alice, a_id, "remote");
+      path = agent_proc_call_string (alice, a_id, "path");
+      /* counted only once the path is the new mapping: packets already in flight on the old
+       * one, or a relay meanwhile, do not make a recovery */
+      if (g_strcmp0 (remote_after, remote_before) != 0
+          && g_strcmp0 (path, "srflx") == 0
+          && agent_proc_call_u64 (alice, a_id, "packets-received") > rx_a + MIN_PACKETS
+          && agent_proc_call_u64 (bob, b_id, "packets-received") > rx_b + MIN_PACKETS)
+        {
+          recovered_ms = (g_get_monotonic_time () - start) / 1000;
+          break;
+        }
+      agent_sleep_ms (100);
+    }
+  {
+    g_autoptr (GVariant) info = agent_proc_call_info (alice, a_id);
+
+    g_variant_lookup (info, "ice-restarts", "u", &restarts);
+  }
+  g_test_message ("pub -> sym: remote %s before, %s after; %u ICE restarts; recovered after "
+                  "%" G_GINT64_FORMAT " ms (bound %u ms)",
+                  remote_before, remote_after, restarts, recovered_ms, T_RECOVER);
+  if (recovered_ms < 0)
+    dump_logs (alice, bob);
+  g_assert_cmpstr (state, !=, "ended");
+  g_assert_cmpint (recovered_ms, >=, 0);
+  /* the mapping did change (else this proved nothing), and ICE found it by a restart */
+  g_assert_cmpstr (remote_after, !=, remote_before);
+  g_assert_cmpuint (restarts, >=, 1);
+  g_assert_true (invoke_ok (alice, "Hangup", a_id));
+  agent_proc_wait_state (alice, a_id, "ended", 10000);
+  agent_proc_wait_state (bob, b_id, "ended", 10000);
+}
+
 void
 nat_matrix_add_tests (void)
 {
@@ -659,6 +767,7 @@ nat_matrix_add_tests (void)
       g_test_add_data_func (path, &pairs[i], test_pair);
     }
   g_test_add_func ("/nat/matrix/wire", test_wire);
+  g_test_add_func ("/nat/recovery/rebind", test_recovery);
 }
 
 void
