@@ -250,11 +250,17 @@ check (SigNonceKeeper *keeper, const char *nonce, gint64 now_s, gint64 *ts_out)
   guint8 raw[RAW_LEN];
   guint8 mac[MAC_LEN];
   guint64 uts = 0;
+  const Tracked *t;
   gint64 ts;
 
   if (nonce == NULL)
     return SIG_NONCE_INVALID;
-  if (keeper->memo_text[0] != '\0' && strcmp (nonce, keeper->memo_text) == 0)
+  /* A tracked nonce had its MAC verified when it was first used, and its text is canonical:
+   * the same string is the same bytes, so it would verify again. Its client re-registers
+   * with it until it expires, one HMAC per request otherwise. */
+  if ((t = g_hash_table_lookup (keeper->tracked, nonce)) != NULL)
+    ts = t->ts;
+  else if (keeper->memo_text[0] != '\0' && strcmp (nonce, keeper->memo_text) == 0)
     ts = keeper->memo_ts;
   else
     {

@@ -136,6 +136,8 @@ sweep (gpointer data)
 void
 sig_registrar_start (SigServer *server)
 {
+  server->allow = sip_allow_make (server->home, SIG_ALLOW);
+  g_assert (server->allow != NULL);
   server->bindings = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
                                             (GDestroyNotify) g_ptr_array_unref);
   server->sweep_id = g_timeout_add_seconds (1, sweep, server);
@@ -195,7 +197,8 @@ reply_ok (SigServer *server, nta_incoming_t *irq, const char *user)
         g_string_append_printf (c, ";reg-id=%u", b->reg_id);
       sip_add_make (msg, sip, sip_contact_class, c->str);
     }
-  sip_add_make (msg, sip, sip_allow_class, SIG_ALLOW);
+  /* Parsed once at start: parsing it was about 1.5 % of a REGISTER. */
+  msg_header_add_dup (msg, NULL, (const msg_header_t *) server->allow);
   {
     /* Only here: this REGISTER's credentials verified (issue 3, delivery). */
     g_autofree char *turn = sig_turn_header (server, user);

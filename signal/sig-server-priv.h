@@ -79,6 +79,7 @@ struct _SigServer
   guint64 next_flow_id;
 
   GHashTable *bindings; /* user -> GPtrArray of SigBinding* (owned) */
+  sip_allow_t *allow;   /* SIG_ALLOW, parsed once, in home */
   guint sweep_id;
 
   const TgConfig *turn;   /* NULL: no [turn] group, no TURN credentials */
