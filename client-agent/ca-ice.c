@@ -60,6 +60,7 @@ struct _CaIce
   gboolean detached; /* after ca_ice_close(): no more callbacks */
 
   GSource *gathered_idle;
+  GSource *relay_grace;   /* after the first relayed candidate: the rest may come, or not */
   gboolean gather_started;
   gboolean gathered;
   gboolean remote_set;
@@ -297,11 +298,47 @@ on_gathering_done (NiceAgent *agent, guint stream_id, gpointer data)
 {
   CaIce *ice = data;
 
-  if (stream_id != ice->stream_id || ice->detached || ice->gathered_idle != NULL)
+  if (stream_id != ice->stream_id || ice->detached || ice->gathered_idle != NULL
+      || ice->gathered)
     return;
   ice->gathered_idle = g_idle_source_new ();
   g_source_set_callback (ice->gathered_idle, gathered_cb, ice, NULL);
   g_source_attach (ice->gathered_idle, ice->context);
+}
+
+/* Where UDP is blocked, libnice's gathering ends only when the UDP TURN allocation times out
+ * (about 10 s, 7 retransmissions), although the TCP one gave a relayed candidate long before.
+ * UDP answers first wherever it works (fewer round trips than TCP), so once a relayed
+ * candidate exists the rest gets GATHER_AFTER_RELAY_MS, and the offer goes out with what is
+ * there. libnice keeps gathering: later candidates still pair with the peer's. */
+#define GATHER_AFTER_RELAY_MS 1000
+
+static gboolean
+relay_grace_done (gpointer data)
+{
+  CaIce *ice = data;
+
+  g_clear_pointer (&ice->relay_grace, g_source_unref);
+  if (!ice->gathered && !stopped (ice) && ice->agent != NULL)
+    {
+      g_info ("ICE %s: gathering still running %d ms after the first relayed candidate: going "
+              "on with what is there", role_name (ice), GATHER_AFTER_RELAY_MS);
+      on_gathering_done (ice->agent, ice->stream_id, ice);
+    }
+  return G_SOURCE_REMOVE;
+}
+
+static void
+on_new_candidate (NiceAgent *agent, NiceCandidate *candidate, gpointer data)
+{
+  CaIce *ice = data;
+
+  if (candidate->stream_id != ice->stream_id || ice->detached || ice->gathered
+      || ice->relay_grace != NULL || candidate->type != NICE_CANDIDATE_TYPE_RELAYED)
+    return;
+  ice->relay_grace = g_timeout_source_new (GATHER_AFTER_RELAY_MS);
+  g_source_set_callback (ice->relay_grace, relay_grace_done, ice, NULL);
+  g_source_attach (ice->relay_grace, ice->context);
 }
 
 static void
@@ -483,6 +520,7 @@ setup_agent (CaIce *ice, const CaIceConfig *config, GError **error)
            FALSE;
 
   g_signal_connect (ice->agent, "candidate-gathering-done", G_CALLBACK (on_gathering_done), ice);
+  g_signal_connect (ice->agent, "new-candidate-full", G_CALLBACK (on_new_candidate), ice);
   g_signal_connect (ice->agent, "component-state-changed", G_CALLBACK (on_component_state), ice);
   g_signal_connect (ice->agent, "new-selected-pair-full", G_CALLBACK (on_selected_pair), ice);
   if (!nice_agent_attach_recv (ice->agent, ice->stream_id, CA_ICE_COMPONENT, ice->context,
@@ -569,6 +607,7 @@ ca_ice_unref (CaIce *ice)
     return;
   ice->detached = TRUE;
   sotto_util_source_clear (&ice->gathered_idle);
+  sotto_util_source_clear (&ice->relay_grace);
   release_agent (ice);
   g_free (ice->ufrag);
   if (ice->pwd != NULL)
@@ -793,6 +832,7 @@ ca_ice_close (CaIce *ice)
   if (!is_terminal (ice->state))
     set_state (ice, CA_ICE_STATE_CLOSED, NULL);
   sotto_util_source_clear (&ice->gathered_idle);
+  sotto_util_source_clear (&ice->relay_grace);
   release_agent (ice);
   ca_ice_unref (ice);
 }
