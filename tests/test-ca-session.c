@@ -9,7 +9,9 @@
  *                                    new ICE credentials are refused, and change nothing
  *   /agent/session/restart-glare     both sides restart at once: the one with its own offer
  *                                    out refuses the other's (491 in SIP), and the loser's
- *                                    restart can run afterwards */
+ *                                    restart can run afterwards
+ *   /agent/session/hold-then-consent-lost  a peer on hold sends nothing, which restarts
+ *                                    nothing; when it vanishes, consent loss restarts ICE */
 #include "config.h"
 
 #include <glib/gstdio.h>
@@ -429,6 +431,45 @@ test_restart_glare (Fixture *f, gconstpointer data)
   }
 }
 
+/* On hold the peer sends no RTP, so silence restarts nothing; when the peer then vanishes,
+ * consent (RFC 7675, libnice: 10 s) is what notices, and the restart follows. */
+static void
+test_hold_then_consent_lost (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *hold = NULL, *answer = NULL, *at = NULL, *first = NULL;
+  gint64 deadline;
+
+  /* The callee puts the call on hold: its new offer says a=inactive. */
+  g_assert_true (ca_session_restart_ice (f->b.session, "hold", &error));
+  g_assert_no_error (error);
+  hold = replace_once (f->b.reoffer, "a=ice-ufrag:", "a=inactive\r\na=ice-ufrag:");
+  answer = ca_session_answer_reoffer (f->a.session, hold, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (strstr (answer, "a=inactive"));
+  g_assert_true (ca_session_set_reanswer (f->b.session, answer, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (f->a.n_reoffers, ==, 0);
+
+  /* The callee vanishes without a word (its host lost power). */
+  ca_session_close (f->b.session);
+  g_clear_pointer (&f->b.session, ca_session_unref);
+
+  /* 5 s of silence: the caller would restart after 2 s if the callee were sending. */
+  deadline = g_get_monotonic_time () + 5 * G_USEC_PER_SEC;
+  while (g_get_monotonic_time () < deadline)
+    g_main_context_iteration (f->context, TRUE);
+  g_assert_cmpuint (f->a.n_reoffers, ==, 0);
+  g_assert_cmpint (state_of (&f->a), ==, CA_SESSION_STATE_ACTIVE);
+
+  /* Consent runs out: the caller restarts ICE rather than ending the call. */
+  g_assert_true (WAIT_FOR (f, f->a.n_reoffers > 0, 30000));
+  g_assert_cmpint (state_of (&f->a), ==, CA_SESSION_STATE_ACTIVE);
+  at = ufrag_of (f->a.reoffer);
+  first = ufrag_of (f->a.sdp);
+  g_assert_cmpstr (at, !=, first);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -438,5 +479,7 @@ main (int argc, char **argv)
               teardown);
   g_test_add ("/agent/session/restart-glare", Fixture, NULL, setup, test_restart_glare,
               teardown);
+  g_test_add ("/agent/session/hold-then-consent-lost", Fixture, NULL, setup,
+              test_hold_then_consent_lost, teardown);
   return g_test_run ();
 }
