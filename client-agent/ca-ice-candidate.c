@@ -6,6 +6,8 @@
 
 #include "ca-ice-priv.h"
 
+#include <ifaddrs.h>
+
 #include <string.h>
 #include <sys/socket.h>
 
@@ -252,4 +254,27 @@ ca_ice_pair_path_kind (const CaIcePair *pair)
       || pair->remote_type == CA_SDP_CANDIDATE_PRFLX)
     return "srflx";
   return "host";
+}
+
+gboolean
+ca_ice_address_is_local (const NiceAddress *addr)
+{
+  struct ifaddrs *list = NULL;
+  gboolean found = FALSE;
+
+  if (getifaddrs (&list) != 0)
+    return TRUE; /* cannot tell: assume it is still there */
+  for (struct ifaddrs *i = list; i != NULL && !found; i = i->ifa_next)
+    {
+      NiceAddress a;
+
+      if (i->ifa_addr == NULL
+          || (i->ifa_addr->sa_family != AF_INET && i->ifa_addr->sa_family != AF_INET6))
+        continue;
+      nice_address_init (&a);
+      nice_address_set_from_sockaddr (&a, i->ifa_addr);
+      found = nice_address_equal_no_port (&a, addr);
+    }
+  freeifaddrs (list);
+  return found;
 }

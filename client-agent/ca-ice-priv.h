@@ -26,6 +26,9 @@ NiceCandidate *ca_ice_candidate_to_nice (const CaSdpCandidate *c, guint stream_i
 /* RFC 8839 §5.4: ice-ufrag 4..256 and ice-pwd 22..256 ice-char. */
 gboolean ca_ice_check_credentials (const char *ufrag, const char *pwd, GError **error);
 
+/* Whether @addr is one of this host's interface addresses now (getifaddrs). */
+gboolean ca_ice_address_is_local (const NiceAddress *addr);
+
 /* The selected pair as users see it. */
 void ca_ice_pair_from_nice (const NiceCandidate *local, const NiceCandidate *remote,
                             CaIcePair *out);

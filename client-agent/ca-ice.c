@@ -50,6 +50,7 @@ struct _CaIce
   gboolean controlling;
   gboolean force_relay;
   gboolean ice_tcp;
+  CaIceTurnServer *turn; /* copies, passwords wiped on free: a regather sets them again */
   guint n_turn;
 
   NiceAgent *agent;
@@ -65,6 +66,7 @@ struct _CaIce
   gboolean gathered;
   gboolean remote_set;
   gboolean restarted; /* ca_ice_restart() ran at least once */
+  gboolean stale;     /* a regather failed: the stream has nothing to offer */
   guint nice_state; /* NiceComponentState of our one component */
   CaIceState state;
   GError *error;
@@ -114,9 +116,10 @@ transition_allowed (CaIceState from, CaIceState to)
       /* DISCONNECTED: the checks after a restart that began disconnected found nothing */
       return to == CA_ICE_STATE_CONNECTED || to == CA_ICE_STATE_DISCONNECTED || is_terminal (to);
     case CA_ICE_STATE_CONNECTED:
-      return to == CA_ICE_STATE_DISCONNECTED || is_terminal (to);
+      /* GATHERING: ca_ice_regather() */
+      return to == CA_ICE_STATE_DISCONNECTED || to == CA_ICE_STATE_GATHERING || is_terminal (to);
     case CA_ICE_STATE_DISCONNECTED:
-      return to == CA_ICE_STATE_CHECKING || is_terminal (to);
+      return to == CA_ICE_STATE_CHECKING || to == CA_ICE_STATE_GATHERING || is_terminal (to);
     default:
       return FALSE;
     }
@@ -444,6 +447,55 @@ release_agent (CaIce *ice)
 
 /* ---- public ---- */
 
+/* Our one stream: TURN servers, credentials, the receive callback. Again on a regather. */
+static gboolean
+add_stream (CaIce *ice, GError **error)
+{
+  char *ufrag = NULL, *pwd = NULL;
+
+  ice->stream_id = nice_agent_add_stream (ice->agent, 1);
+  if (ice->stream_id == 0)
+    return g_set_error_literal (error, CA_ICE_ERROR, CA_ICE_ERROR_SETUP,
+                                "libnice could not add a stream"),
+           FALSE;
+
+  for (guint i = 0; i < ice->n_turn; i++)
+    {
+      const CaIceTurnServer *t = &ice->turn[i];
+      /* Never NICE_RELAY_TYPE_TURN_TLS: in RFC 5245 mode it is plain TCP, credentials in
+       * clear, while its name promises TLS. */
+      NiceRelayType type
+          = t->transport == CA_ICE_TURN_TCP ? NICE_RELAY_TYPE_TURN_TCP : NICE_RELAY_TYPE_TURN_UDP;
+
+      if (t->address == NULL || !g_hostname_is_ip_address (t->address) || t->port == 0
+          || (guint) t->transport >= CA_ICE_TURN_LAST
+          || !nice_agent_set_relay_info (ice->agent, ice->stream_id, CA_ICE_COMPONENT, t->address,
+                                         t->port, t->username ? t->username : "",
+                                         t->password ? t->password : "", type))
+        return g_set_error (error, CA_ICE_ERROR, CA_ICE_ERROR_SETUP,
+                            "libnice refused the TURN server \"%s\" port %u",
+                            t->address ? t->address : "(null)", t->port),
+               FALSE;
+    }
+
+  if (!nice_agent_get_local_credentials (ice->agent, ice->stream_id, &ufrag, &pwd))
+    return g_set_error_literal (error, CA_ICE_ERROR, CA_ICE_ERROR_SETUP,
+                                "libnice gave no local credentials"),
+           FALSE;
+  g_free (ice->ufrag);
+  ice->ufrag = ufrag;
+  if (ice->pwd != NULL)
+    OPENSSL_cleanse (ice->pwd, strlen (ice->pwd));
+  g_free (ice->pwd);
+  ice->pwd = pwd;
+  if (!nice_agent_attach_recv (ice->agent, ice->stream_id, CA_ICE_COMPONENT, ice->context,
+                               on_recv, ice))
+    return g_set_error_literal (error, CA_ICE_ERROR, CA_ICE_ERROR_SETUP,
+                                "libnice could not attach the receive callback"),
+           FALSE;
+  return TRUE;
+}
+
 static gboolean
 setup_agent (CaIce *ice, const CaIceConfig *config, GError **error)
 {
@@ -489,45 +541,13 @@ setup_agent (CaIce *ice, const CaIceConfig *config, GError **error)
                FALSE;
     }
 
-  ice->stream_id = nice_agent_add_stream (ice->agent, 1);
-  if (ice->stream_id == 0)
-    return g_set_error_literal (error, CA_ICE_ERROR, CA_ICE_ERROR_SETUP,
-                                "libnice could not add a stream"),
-           FALSE;
-
-  for (guint i = 0; i < config->n_turn; i++)
-    {
-      const CaIceTurnServer *t = &config->turn[i];
-      /* Never NICE_RELAY_TYPE_TURN_TLS: in RFC 5245 mode it is plain TCP, credentials in
-       * clear, while its name promises TLS. */
-      NiceRelayType type
-          = t->transport == CA_ICE_TURN_TCP ? NICE_RELAY_TYPE_TURN_TCP : NICE_RELAY_TYPE_TURN_UDP;
-
-      if (t->address == NULL || !g_hostname_is_ip_address (t->address) || t->port == 0
-          || (guint) t->transport >= CA_ICE_TURN_LAST
-          || !nice_agent_set_relay_info (ice->agent, ice->stream_id, CA_ICE_COMPONENT, t->address,
-                                         t->port, t->username ? t->username : "",
-                                         t->password ? t->password : "", type))
-        return g_set_error (error, CA_ICE_ERROR, CA_ICE_ERROR_SETUP,
-                            "libnice refused the TURN server \"%s\" port %u",
-                            t->address ? t->address : "(null)", t->port),
-               FALSE;
-    }
-
-  if (!nice_agent_get_local_credentials (ice->agent, ice->stream_id, &ice->ufrag, &ice->pwd))
-    return g_set_error_literal (error, CA_ICE_ERROR, CA_ICE_ERROR_SETUP,
-                                "libnice gave no local credentials"),
-           FALSE;
+  if (!add_stream (ice, error))
+    return FALSE;
 
   g_signal_connect (ice->agent, "candidate-gathering-done", G_CALLBACK (on_gathering_done), ice);
   g_signal_connect (ice->agent, "new-candidate-full", G_CALLBACK (on_new_candidate), ice);
   g_signal_connect (ice->agent, "component-state-changed", G_CALLBACK (on_component_state), ice);
   g_signal_connect (ice->agent, "new-selected-pair-full", G_CALLBACK (on_selected_pair), ice);
-  if (!nice_agent_attach_recv (ice->agent, ice->stream_id, CA_ICE_COMPONENT, ice->context,
-                               on_recv, ice))
-    return g_set_error_literal (error, CA_ICE_ERROR, CA_ICE_ERROR_SETUP,
-                                "libnice could not attach the receive callback"),
-           FALSE;
   return TRUE;
 }
 
@@ -584,6 +604,14 @@ ca_ice_new (const CaIceConfig *config, GError **error)
   ice->force_relay = config->force_relay;
   ice->ice_tcp = config->ice_tcp;
   ice->n_turn = config->n_turn;
+  ice->turn = g_new0 (CaIceTurnServer, MAX (config->n_turn, 1));
+  for (guint i = 0; i < config->n_turn; i++)
+    {
+      ice->turn[i] = config->turn[i];
+      ice->turn[i].address = g_strdup (config->turn[i].address);
+      ice->turn[i].username = g_strdup (config->turn[i].username);
+      ice->turn[i].password = g_strdup (config->turn[i].password);
+    }
   ice->nice_state = NICE_COMPONENT_STATE_DISCONNECTED;
   ice->state = CA_ICE_STATE_NEW;
 
@@ -613,6 +641,15 @@ ca_ice_unref (CaIce *ice)
   if (ice->pwd != NULL)
     OPENSSL_cleanse (ice->pwd, strlen (ice->pwd));
   g_free (ice->pwd);
+  for (guint i = 0; i < ice->n_turn; i++)
+    {
+      g_free (ice->turn[i].address);
+      g_free (ice->turn[i].username);
+      if (ice->turn[i].password != NULL)
+        OPENSSL_cleanse (ice->turn[i].password, strlen (ice->turn[i].password));
+      g_free (ice->turn[i].password);
+    }
+  g_free (ice->turn);
   g_clear_error (&ice->error);
   g_main_context_unref (ice->context);
   g_free (ice);
@@ -771,6 +808,80 @@ ca_ice_restart (CaIce *ice, GError **error)
           ca_ice_state_to_string (ice->state));
   ca_ice_unref (ice);
   return TRUE;
+}
+
+gboolean
+ca_ice_regather (CaIce *ice, GError **error)
+{
+  guint old;
+
+  g_return_val_if_fail (ice != NULL, FALSE);
+
+  if (stopped (ice) || ice->agent == NULL
+      || (ice->state != CA_ICE_STATE_CONNECTED && ice->state != CA_ICE_STATE_DISCONNECTED))
+    {
+      g_set_error (error, CA_ICE_ERROR, CA_ICE_ERROR_FAILED, "no ICE regathering while %s",
+                   ca_ice_state_to_string (ice->state));
+      return FALSE;
+    }
+  ca_ice_ref (ice);
+  /* The old stream goes, with its sockets; it keeps reading them while libnice releases its
+   * TURN allocations (see release_agent), and its events no longer match our stream id. */
+  old = ice->stream_id;
+  nice_agent_attach_recv (ice->agent, old, CA_ICE_COMPONENT, ice->context, drop_datagram, NULL);
+  nice_agent_remove_stream (ice->agent, old);
+  sotto_util_source_clear (&ice->gathered_idle);
+  sotto_util_source_clear (&ice->relay_grace);
+  ice->gathered = FALSE;
+  ice->remote_set = FALSE;
+  ice->restarted = TRUE;
+  ice->nice_state = NICE_COMPONENT_STATE_DISCONNECTED;
+  if (!add_stream (ice, error))
+    {
+      fail (ice, CA_ICE_ERROR_SETUP, "regathering failed: %s",
+            error != NULL && *error != NULL ? (*error)->message : "libnice refused");
+      ca_ice_unref (ice);
+      return FALSE;
+    }
+  if (!nice_agent_gather_candidates (ice->agent, ice->stream_id))
+    {
+      /* No address yet (the old one went before the new one came): not the end, a later
+       * regather may find one. */
+      g_set_error_literal (error, CA_ICE_ERROR, CA_ICE_ERROR_FAILED,
+                           "no local address to gather candidates on");
+      ice->stale = TRUE;
+      if (ice->state != CA_ICE_STATE_DISCONNECTED)
+        set_state (ice, CA_ICE_STATE_DISCONNECTED,
+                   g_error_new_literal (CA_ICE_ERROR, CA_ICE_ERROR_FAILED,
+                                        "this host has no address to gather candidates on"));
+      ca_ice_unref (ice);
+      return FALSE;
+    }
+  ice->stale = FALSE;
+  g_info ("ICE %s: regathering on a new stream (%s)", role_name (ice),
+          ca_ice_state_to_string (ice->state));
+  set_state (ice, CA_ICE_STATE_GATHERING, NULL);
+  ca_ice_unref (ice);
+  return TRUE;
+}
+
+gboolean
+ca_ice_local_base_gone (CaIce *ice)
+{
+  NiceCandidate *local = NULL, *remote = NULL;
+  const NiceAddress *base;
+
+  g_return_val_if_fail (ice != NULL, FALSE);
+  if (ice->stale)
+    return TRUE;
+  if (ice->agent == NULL
+      || !nice_agent_get_selected_pair (ice->agent, ice->stream_id, CA_ICE_COMPONENT, &local,
+                                        &remote)
+      || local == NULL)
+    return FALSE;
+  /* a host candidate is its own base; reflexive and relayed ones have the host socket's */
+  base = local->type == NICE_CANDIDATE_TYPE_HOST ? &local->addr : &local->base_addr;
+  return !ca_ice_address_is_local (base);
 }
 
 gboolean

@@ -110,6 +110,18 @@ gboolean ca_ice_set_remote (CaIce *ice, const char *ufrag, const char *pwd,
  * offer or answer with ca_ice_get_local_candidates(). FALSE in any other state. */
 gboolean ca_ice_restart (CaIce *ice, GError **error);
 
+/* An ICE restart with new candidates too, for when this host's addresses changed (another
+ * network): the stream is replaced by a new one (new sockets, new TURN allocations, new
+ * credentials) and gathered again. CONNECTED or DISCONNECTED -> GATHERING -> GATHERED, then
+ * ca_ice_set_remote() with the peer's new description as for a first call. Nothing is sent
+ * until a new pair is selected. With no address to gather on: FALSE, DISCONNECTED, and a later
+ * regather may succeed. */
+gboolean ca_ice_regather (CaIce *ice, GError **error);
+/* TRUE when the selected pair's local address (its base) is no longer one of this host's, or
+ * the last regather found no address (then DISCONNECTED): a plain restart could not help,
+ * only ca_ice_regather(). */
+gboolean ca_ice_local_base_gone (CaIce *ice);
+
 /* One datagram on the selected pair. FALSE (no error) when not CONNECTED or libnice would
  * block; the datagram is then dropped, as a lossy network would. */
 gboolean ca_ice_send (CaIce *ice, const guint8 *data, gsize len);

@@ -719,6 +719,58 @@ test_restart_connected (Fixture *f, gconstpointer data)
   exchange_datagrams (f);
 }
 
+/* A regather (this host's addresses changed): a new stream with new sockets, gathered again,
+ * then checks with the peer's restarted description; the call's data flows again. */
+static void
+test_regather (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GArray) before = NULL;
+  g_autoptr (GArray) after = NULL;
+  g_autofree char *old_ufrag = NULL;
+  guint n;
+
+  peer_new (f, &f->a, FALSE, FALSE, NULL, 0);
+  peer_new (f, &f->b, FALSE, FALSE, NULL, 0);
+  g_assert_false (ca_ice_regather (f->a.ice, &error)); /* NEW */
+  g_assert_error (error, CA_ICE_ERROR, CA_ICE_ERROR_FAILED);
+  g_clear_error (&error);
+  connect_both (f);
+  /* 127.0.0.1 is still here */
+  g_assert_false (ca_ice_local_base_gone (f->a.ice));
+  before = ca_ice_get_local_candidates (f->a.ice);
+  old_ufrag = g_strdup (ca_ice_get_local_ufrag (f->a.ice));
+  n = f->a.n_states;
+
+  g_assert_true (ca_ice_regather (f->a.ice, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (state_of (&f->a), ==, CA_ICE_STATE_GATHERING);
+  g_assert_false (ca_ice_send (f->a.ice, (const guint8 *) "x", 1));
+  g_assert_true (WAIT_FOR (f, state_of (&f->a) == CA_ICE_STATE_GATHERED, CONNECT_MS));
+  g_assert_cmpstr (ca_ice_get_local_ufrag (f->a.ice), !=, old_ufrag);
+  after = ca_ice_get_local_candidates (f->a.ice);
+  g_assert_cmpuint (after->len, >, 0);
+  /* new sockets: the host candidate's port is not the old one */
+  g_assert_cmpuint (g_array_index (after, CaSdpCandidate, 0).port, !=,
+                    g_array_index (before, CaSdpCandidate, 0).port);
+
+  g_assert_true (ca_ice_restart (f->b.ice, &error));
+  g_assert_no_error (error);
+  give_remote (&f->a, &f->b);
+  give_remote (&f->b, &f->a);
+  g_assert_true (WAIT_FOR (f, state_of (&f->a) == CA_ICE_STATE_CONNECTED, CONNECT_MS));
+  g_assert_cmpuint (f->a.n_states, ==, n + 4);
+  g_assert_cmpint (f->a.states[n], ==, CA_ICE_STATE_GATHERING);
+  g_assert_cmpint (f->a.states[n + 1], ==, CA_ICE_STATE_GATHERED);
+  g_assert_cmpint (f->a.states[n + 2], ==, CA_ICE_STATE_CHECKING);
+  g_assert_cmpint (f->a.states[n + 3], ==, CA_ICE_STATE_CONNECTED);
+  /* let b's nomination land on the new pair too */
+  drain (f, 500);
+  reset_received (&f->a);
+  reset_received (&f->b);
+  exchange_datagrams (f);
+}
+
 static void
 test_close_in_callback (Fixture *f, gconstpointer data)
 {
@@ -822,6 +874,7 @@ main (int argc, char **argv)
   ADD ("/agent/ice/checks-fail", test_checks_fail, NULL);
   ADD ("/agent/ice/consent-lost-then-restart", test_consent_lost_then_restart, NULL);
   ADD ("/agent/ice/restart-connected", test_restart_connected, NULL);
+  ADD ("/agent/ice/regather", test_regather, NULL);
   ADD ("/agent/ice/close-in-callback", test_close_in_callback, NULL);
   return g_test_run ();
 }
