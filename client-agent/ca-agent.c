@@ -38,6 +38,7 @@ typedef struct
   char *answer_sdp;      /* incoming: our answer, once gathered */
   gboolean answer_asked; /* incoming: the user said yes */
   gboolean answered;     /* incoming: the 200 went out */
+  char *queued_reoffer;  /* an ICE restart offer waiting for a working registration */
 } AgentCall;
 
 struct _CaAgent
@@ -59,6 +60,7 @@ struct _CaAgent
   GCancellable *resolving;
   GNetworkMonitor *monitor;
   gulong monitor_handler;
+  gboolean flow_suspect; /* the network changed: re-INVITEs wait for a REGISTER's 200 */
   CaMediaCodec codecs[CA_MEDIA_CODEC_LAST];
   guint n_codecs;
 };
@@ -74,6 +76,7 @@ agent_call_free (AgentCall *call)
   g_free (call->state);
   g_free (call->reason);
   g_free (call->answer_sdp);
+  g_free (call->queued_reoffer);
   g_free (call);
 }
 
@@ -206,18 +209,38 @@ session_sdp (CaSession *session, const char *sdp, gpointer user_data)
     }
 }
 
-/* An ICE restart offer (ca-session-restart.c) goes out in a re-INVITE. */
 static void
-session_reoffer (CaSession *session, const char *sdp, gpointer user_data)
+send_reoffer (AgentCall *call, const char *sdp)
 {
-  AgentCall *call = user_data;
   g_autoptr (GError) error = NULL;
 
   if (call->sip_id == 0 || !ca_sip_reoffer (call->agent->sip, call->sip_id, sdp, &error))
     {
       g_message ("call %u: no re-INVITE: %s", call->id, error ? error->message : "no dialog");
-      ca_session_reoffer_failed (session, 500);
+      if (call->session != NULL)
+        ca_session_reoffer_failed (call->session, 500);
     }
+}
+
+/* An ICE restart offer (ca-session-restart.c) goes out in a re-INVITE. After a network change
+ * it waits until a REGISTER has been answered: the old TLS connection may be dead, and nua
+ * ends a call whose re-INVITE fails with the 503 a dead connection gives (RFC 5057 leaves
+ * that to the UA, and nua chooses a BYE). */
+static void
+session_reoffer (CaSession *session, const char *sdp, gpointer user_data)
+{
+  AgentCall *call = user_data;
+  CaAgent *self = call->agent;
+
+  if (self->flow_suspect || self->reg_state != CA_SIP_REG_REGISTERED)
+    {
+      g_info ("call %u: the re-INVITE waits for the registration (%s)", call->id,
+              ca_sip_reg_state_to_string (self->reg_state));
+      g_free (call->queued_reoffer);
+      call->queued_reoffer = g_strdup (sdp);
+      return;
+    }
+  send_reoffer (call, sdp);
 }
 
 static void
@@ -450,6 +473,22 @@ sip_reg_changed (CaSip *sip, CaSipRegState state, guint status, const char *phra
   self->reg_phrase = status != 0 ? g_strdup_printf ("%u %s", status, phrase ? phrase : "")
                                  : g_strdup (phrase ? phrase : "");
   g_info ("registration: %s (%s)", ca_sip_reg_state_to_string (state), self->reg_phrase);
+  if (state == CA_SIP_REG_REGISTERED)
+    {
+      GHashTableIter it;
+      gpointer value;
+
+      self->flow_suspect = FALSE;
+      g_hash_table_iter_init (&it, self->calls);
+      while (g_hash_table_iter_next (&it, NULL, &value))
+        {
+          AgentCall *call = value;
+          g_autofree char *sdp = g_steal_pointer (&call->queued_reoffer);
+
+          if (sdp != NULL && !call_is_ended (call))
+            send_reoffer (call, sdp);
+        }
+    }
 }
 
 static void
@@ -594,11 +633,30 @@ network_changed (GNetworkMonitor *monitor, gboolean available, gpointer user_dat
 {
   CaAgent *self = user_data;
 
-  if (available && self->sip != NULL)
+  GHashTableIter it;
+  gpointer value;
+  gboolean moved = FALSE;
+
+  /* A call whose local address went away restarts ICE with fresh candidates at once; its
+   * re-INVITE waits for the registration below. */
+  self->flow_suspect = TRUE;
+  g_hash_table_iter_init (&it, self->calls);
+  while (g_hash_table_iter_next (&it, NULL, &value))
+    {
+      AgentCall *call = value;
+
+      if (call->session != NULL && !call_is_ended (call))
+        moved |= ca_session_network_changed (call->session);
+    }
+  if ((available || moved) && self->sip != NULL)
     {
       g_info ("network changed: registering again");
+      /* a connection from an address that is gone is dead: do not let Sofia reuse it */
+      ca_sip_shutdown_stale_connections ();
       ca_sip_reregister (self->sip);
     }
+  else
+    self->flow_suspect = FALSE;
 }
 
 /* ---- control backend ---- */

@@ -54,6 +54,7 @@ struct _CaSession
   gint64 restart_us;        /* when the last restart began, ours or the peer's; 0: never */
   gint64 retry_at_us;       /* after a 491 (RFC 3261 §14.1): not before */
   guint restarts;
+  gboolean regathering;     /* a restart waits for fresh candidates before its offer */
 };
 
 gboolean ca_session_is_terminal (CaSessionState state);
@@ -70,3 +71,4 @@ gboolean ca_session_check_remote_basics (const CaSdpMedia *remote, GError **erro
 void ca_session_restart_watch (CaSession *self);   /* the session became ACTIVE */
 void ca_session_restart_ice_down (CaSession *self); /* ICE DISCONNECTED while ACTIVE */
 void ca_session_restart_clear (CaSession *self);   /* teardown */
+void ca_session_restart_gathered (CaSession *self); /* ICE GATHERED again after a regather */

@@ -32,6 +32,7 @@
 #define RESTART_SILENCE_CALLEE_MS  4000
 #define RESTART_RETRY_MS           6000
 #define MEDIA_GIVE_UP_MS           30000
+#define RESTART_FAILED_RETRY_MS    1000 /* e.g. no address yet after a network change */
 
 static gboolean
 is_caller (const CaSession *self)
@@ -39,15 +40,14 @@ is_caller (const CaSession *self)
   return self->role == CA_SESSION_OFFERER;
 }
 
+/* Our restart offer, with the ICE agent's new credentials (and candidates). */
 static gboolean
-start_restart (CaSession *self, const char *why, GError **out_error)
+send_restart_offer (CaSession *self, GError **out_error)
 {
   g_autoptr (GError) error = NULL;
   g_autoptr (CaSdpMedia) m = NULL;
   g_autofree char *text = NULL;
 
-  if (!ca_ice_restart (self->ice, out_error))
-    return FALSE;
   /* actpass, as JSEP does for every subsequent offer; the answer must keep the roles. */
   m = ca_session_build_local (self, CA_SDP_SETUP_ACTPASS, self->zrtp_wanted, &self->codec, 1);
   if (m != NULL)
@@ -68,14 +68,40 @@ start_restart (CaSession *self, const char *why, GError **out_error)
     }
   g_clear_pointer (&self->pending, ca_sdp_media_free);
   self->pending = g_steal_pointer (&m);
-  self->restart_us = g_get_monotonic_time ();
-  self->restarts++;
-  g_message ("ICE restart %u: %s", self->restarts, why);
   ca_session_ref (self);
   if (!self->detached)
     self->reoffer (self, text, self->user_data);
   ca_session_unref (self);
   return TRUE;
+}
+
+/* With @regather, fresh candidates first (this host's addresses changed, or a plain restart
+ * brought nothing back); the offer then goes when they are gathered. */
+static gboolean
+start_restart (CaSession *self, const char *why, gboolean regather, GError **error)
+{
+  if (regather ? !ca_ice_regather (self->ice, error) : !ca_ice_restart (self->ice, error))
+    return FALSE;
+  self->restart_us = g_get_monotonic_time ();
+  self->restarts++;
+  g_message ("ICE restart %u%s: %s", self->restarts, regather ? " with new candidates" : "",
+             why);
+  if (regather)
+    {
+      self->regathering = TRUE;
+      return TRUE;
+    }
+  return send_restart_offer (self, error);
+}
+
+void
+ca_session_restart_gathered (CaSession *self)
+{
+  g_autoptr (GError) error = NULL;
+
+  self->regathering = FALSE;
+  if (self->state == CA_SESSION_STATE_ACTIVE && !send_restart_offer (self, &error))
+    g_message ("ICE restart offer: %s", error->message);
 }
 
 /* A peer that holds the call (sendonly from us, inactive) sends no RTP; its silence is not a
@@ -115,14 +141,21 @@ watch_tick (gpointer data)
     }
   if (!ice_down && (silent_ms < threshold || !peer_sends (self)))
     return G_SOURCE_CONTINUE;
-  if (self->pending != NULL || now < self->retry_at_us
+  if (self->pending != NULL || self->regathering || now < self->retry_at_us
       || (self->restart_us != 0 && now - self->restart_us < RESTART_RETRY_MS * 1000))
     return G_SOURCE_CONTINUE;
   why = ice_down ? g_strdup ("consent to send was lost")
                  : g_strdup_printf ("nothing from the peer for %" G_GINT64_FORMAT " ms",
                                     silent_ms);
-  if (!start_restart (self, why, &error))
-    g_message ("ICE restart not possible: %s", error->message);
+  /* Fresh candidates when our address is gone, or when the last restart brought nothing. */
+  if (!start_restart (self, why,
+                      ca_ice_local_base_gone (self->ice)
+                          || (self->restart_us != 0 && self->last_rx_us < self->restart_us),
+                      &error))
+    {
+      g_message ("ICE restart not possible: %s", error->message);
+      self->retry_at_us = now + RESTART_FAILED_RETRY_MS * 1000;
+    }
   return G_SOURCE_CONTINUE;
 }
 
@@ -162,13 +195,27 @@ ca_session_restart_ice (CaSession *self, const char *why, GError **error)
                    self->reoffer == NULL ? " without a way to send the offer" : "");
       return FALSE;
     }
-  if (self->pending != NULL)
+  if (self->pending != NULL || self->regathering)
     {
       g_set_error_literal (error, CA_SESSION_ERROR, CA_SESSION_ERROR_ICE,
-                           "an ICE restart offer is waiting for its answer already");
+                           "an ICE restart is under way already");
       return FALSE;
     }
-  return start_restart (self, why != NULL ? why : "asked for", error);
+  return start_restart (self, why != NULL ? why : "asked for", FALSE, error);
+}
+
+gboolean
+ca_session_network_changed (CaSession *self)
+{
+  g_autoptr (GError) error = NULL;
+
+  g_return_val_if_fail (self != NULL, FALSE);
+  if (self->state != CA_SESSION_STATE_ACTIVE || self->reoffer == NULL || self->pending != NULL
+      || self->regathering || !ca_ice_local_base_gone (self->ice))
+    return FALSE;
+  if (!start_restart (self, "this host's address on the call's path is gone", TRUE, &error))
+    g_message ("ICE restart not possible: %s", error->message);
+  return TRUE;
 }
 
 /* ---- checks on a new description ---- */
@@ -239,11 +286,12 @@ ca_session_answer_reoffer (CaSession *self, const char *sdp, GError **error)
                    ca_session_state_to_string (self->state));
       return NULL;
     }
-  if (self->pending != NULL)
+  if (self->pending != NULL || self->regathering)
     {
       /* nua answers 491 itself while our re-INVITE is out; this is the same glare */
       g_set_error_literal (error, CA_SESSION_ERROR, CA_SESSION_ERROR_SDP,
-                           "our own new offer is waiting for its answer");
+                           self->pending != NULL ? "our own new offer is waiting for its answer"
+                                                 : "we are gathering new candidates");
       return NULL;
     }
   if (sdp == NULL || !ca_sdp_parse (sdp, strlen (sdp), &offer, error))

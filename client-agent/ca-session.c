@@ -505,6 +505,8 @@ ice_state (CaIce *ice, CaIceState state, gpointer user_data)
     case CA_ICE_STATE_GATHERED:
       if (!self->sdp_sent)
         send_local_sdp (self);
+      else if (self->regathering)
+        ca_session_restart_gathered (self);
       break;
     case CA_ICE_STATE_CONNECTED:
       if (self->dtls != NULL)

@@ -120,6 +120,10 @@ char *ca_session_answer_reoffer (CaSession *session, const char *sdp, GError **e
 /* Restarts ICE now (in ACTIVE, with a reoffer callback, none pending): the offer comes to
  * reoffer before this returns. The session also does this by itself on silence. */
 gboolean ca_session_restart_ice (CaSession *session, const char *why, GError **error);
+/* This host's network changed: when the call's path lost its local address, restart ICE at
+ * once with freshly gathered candidates (the offer follows when they are there). The silence
+ * watchdog would get there too, a few seconds later. */
+gboolean ca_session_network_changed (CaSession *session); /* TRUE: the path's address is gone */
 /* The answer to our reoffer. FALSE with the reason when it is unusable; the restart is then
  * abandoned and tried again later. */
 gboolean ca_session_set_reanswer (CaSession *session, const char *sdp, GError **error);

@@ -103,6 +103,9 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (CaSip, ca_sip_free)
 gboolean ca_sip_start (CaSip *sip, GError **error);
 /* Re-registers at once on a fresh connection (a network change). */
 void ca_sip_reregister (CaSip *sip);
+/* Shuts down every TCP connection of this process whose local address the host no longer has
+ * (see ca-sip-stale.c); returns how many. Call it on a network change, before registering. */
+guint ca_sip_shutdown_stale_connections (void);
 CaSipRegState ca_sip_get_reg_state (CaSip *sip);
 
 /* An INVITE to @target ("sips:bob@example.org", or just "bob", taken in our domain) with an
