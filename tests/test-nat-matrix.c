@@ -352,7 +352,7 @@ start_agent (World *w, const char *host)
                           "password-file = %s\n"
                           "ca-file = %s\n"
                           "[media]\n"
-                          "local-addresses = %s;\n"
+                          "%s%s%s"
                           "codecs = pcmu;\n"
                           "play = %s\n"
                           "[agent]\n"
@@ -360,7 +360,12 @@ start_agent (World *w, const char *host)
                           "control-socket = %s\n"
                           "session-bus = false\n"
                           "log-level = debug\n",
-                          host, pw_path, w->cafile, address_of (host), w->speech, state,
+                          host, pw_path, w->cafile,
+                          /* pub finds its addresses itself, as a laptop's agent does:
+                           * /nat/recovery/move changes them mid-call */
+                          g_str_equal (host, "pub") ? "" : "local-addresses = ",
+                          g_str_equal (host, "pub") ? "" : address_of (host),
+                          g_str_equal (host, "pub") ? "" : ";\n", w->speech, state,
                           a->socket);
   if (!write_file (pw_path, pw, 0600) || !write_file (a->conf_path, conf, 0600))
     return NULL;
@@ -653,6 +658,9 @@ test_wire (void)
  * server, and the new checks take well under a second in this lab; consent (RFC 7675) would
  * end the call after 10 s without the restart. */
 #define T_RECOVER 15000 /* ms: from the rebind to MIN_PACKETS more audio each way */
+/* ms: the move is seen at once (netlink), registering again and gathering take about a
+ * second each in the lab */
+#define T_MOVE 20000
 
 static void
 test_recovery (void)
@@ -755,6 +763,98 @@ test_recovery (void)
   agent_proc_wait_state (bob, b_id, "ended", 10000);
 }
 
+/* The caller's host moves to another address mid-call, as a laptop does when it changes
+ * networks: the agent sees the change (GNetworkMonitor), registers again on a new connection,
+ * gathers new candidates and restarts ICE; the call must come back on the new address. */
+#define PUB_MOVED "100.64.0.12"
+
+static gboolean
+pub_address (NatLab *lab, const char *del, const char *add)
+{
+  g_autofree char *ns = nat_lab_ns (lab, "pub");
+  g_autofree char *d = g_strdup_printf ("%s/24", del);
+  g_autofree char *a = g_strdup_printf ("%s/24", add);
+  const char *del_argv[] = { "ip", "-n", ns, "addr", "del", d, "dev", "eth0", NULL };
+  const char *add_argv[] = { "ip", "-n", ns, "addr", "add", a, "dev", "eth0", NULL };
+
+  return run_ok ("ip addr del", del_argv, NULL) && run_ok ("ip addr add", add_argv, NULL);
+}
+
+static void
+test_move (void)
+{
+  World *w = need_world ();
+  AgentProc *alice, *bob;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GVariant) r = NULL;
+  g_autofree char *local_before = NULL, *local_after = NULL, *state = NULL;
+  guint a_id = 0, b_id;
+  guint64 rx_a, rx_b;
+  guint32 restarts = 0;
+  gint64 start, deadline, recovered_ms = -1;
+
+  if (w == NULL)
+    return;
+  alice = g_hash_table_lookup (w->agents, "pub");
+  bob = g_hash_table_lookup (w->agents, "full");
+  r = agent_proc_invoke (alice, "Call", g_variant_new ("(s)", bob->name), &error);
+  g_assert_no_error (error);
+  g_variant_get (r, "(u)", &a_id);
+  b_id = agent_proc_wait_incoming (bob, T_STATE);
+  g_assert_cmpuint (b_id, !=, 0);
+  g_assert_true (invoke_ok (bob, "Answer", b_id));
+  g_assert_true (agent_proc_wait_state (alice, a_id, "active", T_STATE));
+  g_assert_true (agent_proc_wait_state (bob, b_id, "active", T_STATE));
+  deadline = g_get_monotonic_time () + (gint64) T_AUDIO * 1000;
+  while (g_get_monotonic_time () < deadline
+         && (agent_proc_call_u64 (alice, a_id, "packets-received") <= MIN_PACKETS
+             || agent_proc_call_u64 (bob, b_id, "packets-received") <= MIN_PACKETS))
+    agent_sleep_ms (100);
+  local_before = agent_proc_call_string (alice, a_id, "local");
+  g_assert_true (g_str_has_prefix (local_before, "100.64.0.10:"));
+
+  g_assert_true (pub_address (w->lab, "100.64.0.10", PUB_MOVED));
+  start = g_get_monotonic_time ();
+  rx_a = agent_proc_call_u64 (alice, a_id, "packets-received");
+  rx_b = agent_proc_call_u64 (bob, b_id, "packets-received");
+  deadline = start + (gint64) T_MOVE * 1000;
+  while (g_get_monotonic_time () < deadline)
+    {
+      g_clear_pointer (&state, g_free);
+      state = agent_proc_call_string (alice, a_id, "state");
+      if (g_strcmp0 (state, "ended") == 0)
+        break;
+      g_clear_pointer (&local_after, g_free);
+      local_after = agent_proc_call_string (alice, a_id, "local");
+      if (local_after != NULL && g_str_has_prefix (local_after, PUB_MOVED ":")
+          && agent_proc_call_u64 (alice, a_id, "packets-received") > rx_a + MIN_PACKETS
+          && agent_proc_call_u64 (bob, b_id, "packets-received") > rx_b + MIN_PACKETS)
+        {
+          recovered_ms = (g_get_monotonic_time () - start) / 1000;
+          break;
+        }
+      agent_sleep_ms (100);
+    }
+  {
+    g_autoptr (GVariant) info = agent_proc_call_info (alice, a_id);
+
+    g_variant_lookup (info, "ice-restarts", "u", &restarts);
+  }
+  g_test_message ("pub -> full, pub moved: local %s before, %s after; %u ICE restarts; "
+                  "recovered after %" G_GINT64_FORMAT " ms (bound %u ms)",
+                  local_before, local_after, restarts, recovered_ms, T_MOVE);
+  if (recovered_ms < 0)
+    dump_logs (alice, bob);
+  /* back where the other cases expect pub, whatever happened */
+  pub_address (w->lab, PUB_MOVED, "100.64.0.10");
+  g_assert_cmpstr (state, !=, "ended");
+  g_assert_cmpint (recovered_ms, >=, 0);
+  g_assert_cmpuint (restarts, >=, 1);
+  g_assert_true (invoke_ok (alice, "Hangup", a_id));
+  agent_proc_wait_state (alice, a_id, "ended", 10000);
+  agent_proc_wait_state (bob, b_id, "ended", 10000);
+}
+
 void
 nat_matrix_add_tests (void)
 {
@@ -768,6 +868,7 @@ nat_matrix_add_tests (void)
     }
   g_test_add_func ("/nat/matrix/wire", test_wire);
   g_test_add_func ("/nat/recovery/rebind", test_recovery);
+  g_test_add_func ("/nat/recovery/move", test_move);
 }
 
 void
