@@ -277,6 +277,23 @@ on_incoming_invite (CaSip *sip, nua_handle_t *nh, const sip_t *msg)
   call_set_state (call, CA_SIP_CALL_INCOMING, 0, "incoming call", sdp);
 }
 
+/* A 401/407 to our INVITE or re-INVITE: TRUE when it was answered with credentials. */
+static gboolean
+authenticate (CaSipCall *call, int status, const sip_t *msg)
+{
+  g_autofree char *cred = NULL;
+
+  if ((status != 401 && status != 407) || msg == NULL || call->auth_attempts >= MAX_AUTH_ATTEMPTS)
+    return FALSE;
+  cred = ca_sip_credentials (call->sip, msg);
+  if (cred == NULL)
+    return FALSE;
+  call->auth_attempts++;
+  nua_authenticate (call->nh, NUTAG_AUTH (cred), TAG_END ());
+  OPENSSL_cleanse (cred, strlen (cred));
+  return TRUE;
+}
+
 /* ---- re-INVITEs (RFC 3261 §14) ---- */
 
 static void
@@ -319,17 +336,8 @@ on_reoffer_response (CaSipCall *call, int status, const char *phrase, const sip_
 {
   g_autofree char *sdp = NULL;
 
-  if ((status == 401 || status == 407) && msg && call->auth_attempts < MAX_AUTH_ATTEMPTS)
-    {
-      g_autofree char *cred = ca_sip_credentials (call->sip, msg);
-      if (cred)
-        {
-          call->auth_attempts++;
-          nua_authenticate (call->nh, NUTAG_AUTH (cred), TAG_END ());
-          OPENSSL_cleanse (cred, strlen (cred));
-          return;
-        }
-    }
+  if (authenticate (call, status, msg))
+    return;
   if (status < 200)
     return;
   call->reoffer_out = FALSE;
@@ -350,17 +358,8 @@ on_invite_response (CaSipCall *call, int status, const char *phrase, const sip_t
       on_reoffer_response (call, status, phrase, msg);
       return;
     }
-  if ((status == 401 || status == 407) && msg && call->auth_attempts < MAX_AUTH_ATTEMPTS)
-    {
-      g_autofree char *cred = ca_sip_credentials (call->sip, msg);
-      if (cred)
-        {
-          call->auth_attempts++;
-          nua_authenticate (call->nh, NUTAG_AUTH (cred), TAG_END ());
-          OPENSSL_cleanse (cred, strlen (cred));
-          return;
-        }
-    }
+  if (authenticate (call, status, msg))
+    return;
   if (status == 180 || status == 183)
     call_set_state (call, CA_SIP_CALL_RINGING, (guint) status, phrase, NULL);
   else if (status >= 200 && status < 300)

@@ -443,10 +443,12 @@ need_world (void)
       AgentProc *a = g_hash_table_lookup (world->agents, hosts[i].host);
       g_autofree char *log = NULL;
 
-      if (connect_bus (a, 10000) && agent_proc_wait_registered (a, 20000))
+      /* generous: ten agents start at once, under ASan each may rebuild GStreamer's plugin
+       * registry first */
+      if (connect_bus (a, 30000) && agent_proc_wait_registered (a, 60000))
         continue;
       log = agent_proc_log (a);
-      g_test_fail_printf ("sotto-agentd on %s did not register within 20 s:\n%s", a->name, log);
+      g_test_fail_printf ("sotto-agentd on %s did not register within 60 s:\n%s", a->name, log);
       return NULL;
     }
   world_failed = FALSE;
@@ -662,19 +664,118 @@ test_wire (void)
  * second each in the lab */
 #define T_MOVE 20000
 
+/* A call kept up across a change of its path. */
+typedef struct
+{
+  AgentProc *alice, *bob;
+  guint a_id, b_id;
+  guint64 rx_a, rx_b; /* packets received when the change was made */
+  gint64 changed_us;
+} LiveCall;
+
+/* Alice calls bob, bob answers, audio flows both ways. */
+static void
+live_call_start (LiveCall *c, World *w, const char *a, const char *b)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GVariant) r = NULL;
+  gint64 deadline;
+
+  c->alice = g_hash_table_lookup (w->agents, a);
+  c->bob = g_hash_table_lookup (w->agents, b);
+  r = agent_proc_invoke (c->alice, "Call", g_variant_new ("(s)", c->bob->name), &error);
+  g_assert_no_error (error);
+  g_variant_get (r, "(u)", &c->a_id);
+  c->b_id = agent_proc_wait_incoming (c->bob, T_STATE);
+  g_assert_cmpuint (c->b_id, !=, 0);
+  g_assert_true (invoke_ok (c->bob, "Answer", c->b_id));
+  g_assert_true (agent_proc_wait_state (c->alice, c->a_id, "active", T_STATE));
+  g_assert_true (agent_proc_wait_state (c->bob, c->b_id, "active", T_STATE));
+  deadline = g_get_monotonic_time () + (gint64) T_AUDIO * 1000;
+  while (g_get_monotonic_time () < deadline
+         && (agent_proc_call_u64 (c->alice, c->a_id, "packets-received") <= MIN_PACKETS
+             || agent_proc_call_u64 (c->bob, c->b_id, "packets-received") <= MIN_PACKETS))
+    agent_sleep_ms (100);
+}
+
+/* Call right after the change: what arrives from now on counts. */
+static void
+live_call_changed (LiveCall *c)
+{
+  c->changed_us = g_get_monotonic_time ();
+  c->rx_a = agent_proc_call_u64 (c->alice, c->a_id, "packets-received");
+  c->rx_b = agent_proc_call_u64 (c->bob, c->b_id, "packets-received");
+}
+
+/* Waits up to @bound_ms for the call to be back: @on_new_path (alice's "path", "local" and
+ * "remote") says the path is the new one, and MIN_PACKETS more arrived each way on it. Returns
+ * the ms it took, or -1; *@ended when the call ended instead. */
+static gint64
+live_call_wait_back (LiveCall *c, guint bound_ms,
+                     gboolean (*on_new_path) (const char *path, const char *local,
+                                              const char *remote, gpointer data),
+                     gpointer data, gboolean *ended)
+{
+  gint64 deadline = c->changed_us + (gint64) bound_ms * 1000;
+
+  *ended = FALSE;
+  while (g_get_monotonic_time () < deadline)
+    {
+      g_autofree char *state = agent_proc_call_string (c->alice, c->a_id, "state");
+      g_autofree char *path = agent_proc_call_string (c->alice, c->a_id, "path");
+      g_autofree char *local = agent_proc_call_string (c->alice, c->a_id, "local");
+      g_autofree char *remote = agent_proc_call_string (c->alice, c->a_id, "remote");
+
+      if (g_strcmp0 (state, "ended") == 0)
+        {
+          *ended = TRUE;
+          break;
+        }
+      /* counted only on the new path: packets still in flight on the old one, or a relay
+       * meanwhile, do not make a recovery */
+      if (local != NULL && remote != NULL && on_new_path (path, local, remote, data)
+          && agent_proc_call_u64 (c->alice, c->a_id, "packets-received") > c->rx_a + MIN_PACKETS
+          && agent_proc_call_u64 (c->bob, c->b_id, "packets-received") > c->rx_b + MIN_PACKETS)
+        return (g_get_monotonic_time () - c->changed_us) / 1000;
+      agent_sleep_ms (100);
+    }
+  dump_logs (c->alice, c->bob);
+  return -1;
+}
+
+static guint32
+live_call_restarts (LiveCall *c)
+{
+  g_autoptr (GVariant) info = agent_proc_call_info (c->alice, c->a_id);
+  guint32 restarts = 0;
+
+  g_variant_lookup (info, "ice-restarts", "u", &restarts);
+  return restarts;
+}
+
+static void
+live_call_end (LiveCall *c)
+{
+  g_assert_true (invoke_ok (c->alice, "Hangup", c->a_id));
+  agent_proc_wait_state (c->alice, c->a_id, "ended", 10000);
+  agent_proc_wait_state (c->bob, c->b_id, "ended", 10000);
+}
+
+static gboolean
+remote_moved (const char *path, const char *local, const char *remote, gpointer data)
+{
+  return g_strcmp0 (path, "srflx") == 0 && g_strcmp0 (remote, data) != 0;
+}
+
 static void
 test_recovery (void)
 {
   World *w = need_world ();
-  AgentProc *alice, *bob;
-  g_autoptr (GError) error = NULL;
-  g_autoptr (GVariant) r = NULL;
+  LiveCall c = { 0 };
   g_autofree char *router = NULL, *conntrack = NULL, *err = NULL;
-  g_autofree char *remote_before = NULL, *remote_after = NULL, *path = NULL, *state = NULL;
-  guint a_id = 0, b_id;
-  guint64 rx_a, rx_b;
-  guint32 restarts = 0;
-  gint64 start, deadline, recovered_ms = -1;
+  g_autofree char *path = NULL, *before = NULL, *after = NULL;
+  gboolean ended;
+  gint64 ms;
 
   if (w == NULL)
     return;
@@ -687,24 +788,10 @@ test_recovery (void)
     }
   /* pub calls sym: a peer-reflexive path through the symmetric router, whose mappings get a
    * random port each time one is made. */
-  alice = g_hash_table_lookup (w->agents, "pub");
-  bob = g_hash_table_lookup (w->agents, "sym");
-  r = agent_proc_invoke (alice, "Call", g_variant_new ("(s)", bob->name), &error);
-  g_assert_no_error (error);
-  g_variant_get (r, "(u)", &a_id);
-  b_id = agent_proc_wait_incoming (bob, T_STATE);
-  g_assert_cmpuint (b_id, !=, 0);
-  g_assert_true (invoke_ok (bob, "Answer", b_id));
-  g_assert_true (agent_proc_wait_state (alice, a_id, "active", T_STATE));
-  g_assert_true (agent_proc_wait_state (bob, b_id, "active", T_STATE));
-  deadline = g_get_monotonic_time () + (gint64) T_AUDIO * 1000;
-  while (g_get_monotonic_time () < deadline
-         && (agent_proc_call_u64 (alice, a_id, "packets-received") <= MIN_PACKETS
-             || agent_proc_call_u64 (bob, b_id, "packets-received") <= MIN_PACKETS))
-    agent_sleep_ms (100);
-  path = agent_proc_call_string (alice, a_id, "path");
+  live_call_start (&c, w, "pub", "sym");
+  path = agent_proc_call_string (c.alice, c.a_id, "path");
   g_assert_cmpstr (path, ==, "srflx");
-  remote_before = agent_proc_call_string (alice, a_id, "remote");
+  before = agent_proc_call_string (c.alice, c.a_id, "remote");
 
   /* The rebind: the symmetric router forgets its UDP mappings (as after a reboot, or an idle
    * timeout); the next packet from the host leaves from a new port. TCP stays, so the TLS
@@ -717,50 +804,18 @@ test_recovery (void)
     nat_lab_check_output (argv, NULL, 10, NULL, &err);
     g_test_message ("rebind on %s: %s", router, err != NULL ? g_strstrip (err) : "");
   }
-  start = g_get_monotonic_time ();
-  rx_a = agent_proc_call_u64 (alice, a_id, "packets-received");
-  rx_b = agent_proc_call_u64 (bob, b_id, "packets-received");
-  deadline = start + (gint64) T_RECOVER * 1000;
-  while (g_get_monotonic_time () < deadline)
-    {
-      g_clear_pointer (&state, g_free);
-      state = agent_proc_call_string (alice, a_id, "state");
-      if (g_strcmp0 (state, "ended") == 0)
-        break;
-      g_clear_pointer (&remote_after, g_free);
-      g_clear_pointer (&path, g_free);
-      remote_after = agent_proc_call_string (alice, a_id, "remote");
-      path = agent_proc_call_string (alice, a_id, "path");
-      /* counted only once the path is the new mapping: packets already in flight on the old
-       * one, or a relay meanwhile, do not make a recovery */
-      if (g_strcmp0 (remote_after, remote_before) != 0
-          && g_strcmp0 (path, "srflx") == 0
-          && agent_proc_call_u64 (alice, a_id, "packets-received") > rx_a + MIN_PACKETS
-          && agent_proc_call_u64 (bob, b_id, "packets-received") > rx_b + MIN_PACKETS)
-        {
-          recovered_ms = (g_get_monotonic_time () - start) / 1000;
-          break;
-        }
-      agent_sleep_ms (100);
-    }
-  {
-    g_autoptr (GVariant) info = agent_proc_call_info (alice, a_id);
-
-    g_variant_lookup (info, "ice-restarts", "u", &restarts);
-  }
+  live_call_changed (&c);
+  ms = live_call_wait_back (&c, T_RECOVER, remote_moved, before, &ended);
+  after = agent_proc_call_string (c.alice, c.a_id, "remote");
   g_test_message ("pub -> sym: remote %s before, %s after; %u ICE restarts; recovered after "
                   "%" G_GINT64_FORMAT " ms (bound %u ms)",
-                  remote_before, remote_after, restarts, recovered_ms, T_RECOVER);
-  if (recovered_ms < 0)
-    dump_logs (alice, bob);
-  g_assert_cmpstr (state, !=, "ended");
-  g_assert_cmpint (recovered_ms, >=, 0);
+                  before, after, live_call_restarts (&c), ms, T_RECOVER);
+  g_assert_false (ended);
+  g_assert_cmpint (ms, >=, 0);
   /* the mapping did change (else this proved nothing), and ICE found it by a restart */
-  g_assert_cmpstr (remote_after, !=, remote_before);
-  g_assert_cmpuint (restarts, >=, 1);
-  g_assert_true (invoke_ok (alice, "Hangup", a_id));
-  agent_proc_wait_state (alice, a_id, "ended", 10000);
-  agent_proc_wait_state (bob, b_id, "ended", 10000);
+  g_assert_cmpstr (after, !=, before);
+  g_assert_cmpuint (live_call_restarts (&c), >=, 1);
+  live_call_end (&c);
 }
 
 /* The caller's host moves to another address mid-call, as a laptop does when it changes
@@ -780,79 +835,40 @@ pub_address (NatLab *lab, const char *del, const char *add)
   return run_ok ("ip addr del", del_argv, NULL) && run_ok ("ip addr add", add_argv, NULL);
 }
 
+static gboolean
+local_moved (const char *path, const char *local, const char *remote, gpointer data)
+{
+  return g_str_has_prefix (local, PUB_MOVED ":");
+}
+
 static void
 test_move (void)
 {
   World *w = need_world ();
-  AgentProc *alice, *bob;
-  g_autoptr (GError) error = NULL;
-  g_autoptr (GVariant) r = NULL;
-  g_autofree char *local_before = NULL, *local_after = NULL, *state = NULL;
-  guint a_id = 0, b_id;
-  guint64 rx_a, rx_b;
-  guint32 restarts = 0;
-  gint64 start, deadline, recovered_ms = -1;
+  LiveCall c = { 0 };
+  g_autofree char *before = NULL, *after = NULL;
+  gboolean ended;
+  gint64 ms;
 
   if (w == NULL)
     return;
-  alice = g_hash_table_lookup (w->agents, "pub");
-  bob = g_hash_table_lookup (w->agents, "full");
-  r = agent_proc_invoke (alice, "Call", g_variant_new ("(s)", bob->name), &error);
-  g_assert_no_error (error);
-  g_variant_get (r, "(u)", &a_id);
-  b_id = agent_proc_wait_incoming (bob, T_STATE);
-  g_assert_cmpuint (b_id, !=, 0);
-  g_assert_true (invoke_ok (bob, "Answer", b_id));
-  g_assert_true (agent_proc_wait_state (alice, a_id, "active", T_STATE));
-  g_assert_true (agent_proc_wait_state (bob, b_id, "active", T_STATE));
-  deadline = g_get_monotonic_time () + (gint64) T_AUDIO * 1000;
-  while (g_get_monotonic_time () < deadline
-         && (agent_proc_call_u64 (alice, a_id, "packets-received") <= MIN_PACKETS
-             || agent_proc_call_u64 (bob, b_id, "packets-received") <= MIN_PACKETS))
-    agent_sleep_ms (100);
-  local_before = agent_proc_call_string (alice, a_id, "local");
-  g_assert_true (g_str_has_prefix (local_before, "100.64.0.10:"));
+  live_call_start (&c, w, "pub", "full");
+  before = agent_proc_call_string (c.alice, c.a_id, "local");
+  g_assert_true (g_str_has_prefix (before, "100.64.0.10:"));
 
   g_assert_true (pub_address (w->lab, "100.64.0.10", PUB_MOVED));
-  start = g_get_monotonic_time ();
-  rx_a = agent_proc_call_u64 (alice, a_id, "packets-received");
-  rx_b = agent_proc_call_u64 (bob, b_id, "packets-received");
-  deadline = start + (gint64) T_MOVE * 1000;
-  while (g_get_monotonic_time () < deadline)
-    {
-      g_clear_pointer (&state, g_free);
-      state = agent_proc_call_string (alice, a_id, "state");
-      if (g_strcmp0 (state, "ended") == 0)
-        break;
-      g_clear_pointer (&local_after, g_free);
-      local_after = agent_proc_call_string (alice, a_id, "local");
-      if (local_after != NULL && g_str_has_prefix (local_after, PUB_MOVED ":")
-          && agent_proc_call_u64 (alice, a_id, "packets-received") > rx_a + MIN_PACKETS
-          && agent_proc_call_u64 (bob, b_id, "packets-received") > rx_b + MIN_PACKETS)
-        {
-          recovered_ms = (g_get_monotonic_time () - start) / 1000;
-          break;
-        }
-      agent_sleep_ms (100);
-    }
-  {
-    g_autoptr (GVariant) info = agent_proc_call_info (alice, a_id);
-
-    g_variant_lookup (info, "ice-restarts", "u", &restarts);
-  }
+  live_call_changed (&c);
+  ms = live_call_wait_back (&c, T_MOVE, local_moved, NULL, &ended);
+  after = agent_proc_call_string (c.alice, c.a_id, "local");
   g_test_message ("pub -> full, pub moved: local %s before, %s after; %u ICE restarts; "
                   "recovered after %" G_GINT64_FORMAT " ms (bound %u ms)",
-                  local_before, local_after, restarts, recovered_ms, T_MOVE);
-  if (recovered_ms < 0)
-    dump_logs (alice, bob);
+                  before, after, live_call_restarts (&c), ms, T_MOVE);
   /* back where the other cases expect pub, whatever happened */
   pub_address (w->lab, PUB_MOVED, "100.64.0.10");
-  g_assert_cmpstr (state, !=, "ended");
-  g_assert_cmpint (recovered_ms, >=, 0);
-  g_assert_cmpuint (restarts, >=, 1);
-  g_assert_true (invoke_ok (alice, "Hangup", a_id));
-  agent_proc_wait_state (alice, a_id, "ended", 10000);
-  agent_proc_wait_state (bob, b_id, "ended", 10000);
+  g_assert_false (ended);
+  g_assert_cmpint (ms, >=, 0);
+  g_assert_cmpuint (live_call_restarts (&c), >=, 1);
+  live_call_end (&c);
 }
 
 void
