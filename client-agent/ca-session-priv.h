@@ -55,6 +55,11 @@ struct _CaSession
   gint64 retry_at_us;       /* after a 491 (RFC 3261 §14.1): not before */
   guint restarts;
   gboolean regathering;     /* a restart waits for fresh candidates before its offer */
+  /* RTP keepalives (RFC 6263 §4.6) once a played file has ended */
+  gboolean source_ended;
+  gboolean have_sent;
+  guint16 last_seq;
+  guint32 last_ts, ssrc;
 };
 
 gboolean ca_session_is_terminal (CaSessionState state);
@@ -72,3 +77,7 @@ void ca_session_restart_watch (CaSession *self);   /* the session became ACTIVE 
 void ca_session_restart_ice_down (CaSession *self); /* ICE DISCONNECTED while ACTIVE */
 void ca_session_restart_clear (CaSession *self);   /* teardown */
 void ca_session_restart_gathered (CaSession *self); /* ICE GATHERED again after a regather */
+/* An RTP packet of ours went out (plain, before SRTP): keepalives continue its numbering. */
+void ca_session_restart_note_sent (CaSession *self, const guint8 *rtp, gsize len);
+/* Not one of our media packets: an RTP keepalive (another payload type). */
+gboolean ca_session_is_keepalive (CaSession *self, const guint8 *rtp, gsize len);

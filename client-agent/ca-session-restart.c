@@ -11,7 +11,9 @@
  * the fingerprint or the DTLS roles is refused rather than silently ignored. So is a change of
  * codec or payload type: the audio pipeline keeps running as it is.
  *
- * A peer on hold sends no RTP: then silence means nothing, and only consent decides.
+ * A peer on hold sends no RTP: then silence means nothing, and only consent decides. Once a
+ * played file has ended we send RTP keepalives (RFC 6263 §4.6), so our own silence is never
+ * taken for a broken path.
  *
  * Who restarts: the caller after RESTART_SILENCE_CALLER_MS, the callee later, so that usually
  * one side does; when both offer at once, nua answers 491 to the second re-INVITE and the
@@ -33,6 +35,10 @@
 #define RESTART_RETRY_MS           6000
 #define MEDIA_GIVE_UP_MS           30000
 #define RESTART_FAILED_RETRY_MS    1000 /* e.g. no address yet after a network change */
+/* RFC 6263 §4.6: an RTP packet of a payload type the session does not use. 20 is unassigned
+ * (RFC 3551 §6), never one we offer. */
+#define KEEPALIVE_PT               20
+#define RTP_HEADER                 12
 
 static gboolean
 is_caller (const CaSession *self)
@@ -114,6 +120,50 @@ peer_sends (const CaSession *self)
              || self->remote->direction == CA_SDP_DIRECTION_SENDONLY);
 }
 
+/* After a played file, the send pipeline has ended and no RTP leaves; a peer would take the
+ * silence for a broken path. An SRTP-protected RTP keepalive every WATCH_MS, numbered after
+ * our last packet, says the path is alive (RFC 6263 §4.6); receivers drop its payload type. */
+static void
+send_keepalive (CaSession *self)
+{
+  guint8 buf[RTP_HEADER + CA_SRTP_MAX_TRAILER] = { 0x80, KEEPALIVE_PT };
+  CaSrtp *srtp = self->dtls != NULL ? ca_dtls_get_srtp (self->dtls) : NULL;
+  gsize len = RTP_HEADER;
+
+  if (srtp == NULL || !self->have_sent)
+    return;
+  self->last_seq++;
+  buf[2] = (guint8) (self->last_seq >> 8);
+  buf[3] = (guint8) self->last_seq;
+  buf[4] = (guint8) (self->last_ts >> 24);
+  buf[5] = (guint8) (self->last_ts >> 16);
+  buf[6] = (guint8) (self->last_ts >> 8);
+  buf[7] = (guint8) self->last_ts;
+  buf[8] = (guint8) (self->ssrc >> 24);
+  buf[9] = (guint8) (self->ssrc >> 16);
+  buf[10] = (guint8) (self->ssrc >> 8);
+  buf[11] = (guint8) self->ssrc;
+  if (ca_srtp_protect (srtp, buf, &len, sizeof buf, NULL))
+    ca_ice_send (self->ice, buf, len);
+}
+
+void
+ca_session_restart_note_sent (CaSession *self, const guint8 *rtp, gsize len)
+{
+  if (len < RTP_HEADER)
+    return;
+  self->have_sent = TRUE;
+  self->last_seq = (guint16) (rtp[2] << 8 | rtp[3]);
+  self->last_ts = (guint32) rtp[4] << 24 | (guint32) rtp[5] << 16 | (guint32) rtp[6] << 8 | rtp[7];
+  self->ssrc = (guint32) rtp[8] << 24 | (guint32) rtp[9] << 16 | (guint32) rtp[10] << 8 | rtp[11];
+}
+
+gboolean
+ca_session_is_keepalive (CaSession *self, const guint8 *rtp, gsize len)
+{
+  return len >= RTP_HEADER && (rtp[1] & 0x7f) != self->pt;
+}
+
 static gboolean
 watch_tick (gpointer data)
 {
@@ -130,6 +180,8 @@ watch_tick (gpointer data)
       g_clear_pointer (&self->watchdog, g_source_unref);
       return G_SOURCE_REMOVE;
     }
+  if (self->source_ended && !ice_down)
+    send_keepalive (self);
   if (silent_ms >= MEDIA_GIVE_UP_MS && (peer_sends (self) || ice_down))
     {
       g_clear_pointer (&self->watchdog, g_source_unref);

@@ -119,6 +119,7 @@ media_send (CaMedia *media, const guint8 *rtp, gsize len, gpointer user_data)
     return;
   if (self->rtcp != NULL)
     ca_rtcp_on_rtp_sent (self->rtcp, rtp, len, g_get_monotonic_time ());
+  ca_session_restart_note_sent (self, rtp, len);
   memcpy (buf, rtp, len);
   if (!ca_srtp_protect (srtp, buf, &len, sizeof buf, &error))
     {
@@ -140,7 +141,8 @@ media_event (CaMedia *media, CaMediaEvent event, gpointer user_data)
               (g_get_monotonic_time () - self->created_us) / 1000.0);
       break;
     case CA_MEDIA_EVENT_PLAY_DONE:
-      g_info ("the file to play has been sent");
+      g_info ("the file to play has been sent; RTP keepalives from now on");
+      self->source_ended = TRUE;
       break;
     case CA_MEDIA_EVENT_ERROR:
       {
@@ -393,7 +395,7 @@ ice_recv (CaIce *ice, const guint8 *data, gsize len, gpointer user_data)
                               ca_rtcp_ntp_from_real_time (g_get_real_time ()), &error))
             g_debug ("RTCP from the peer refused: %s", error->message);
         }
-      else
+      else if (!ca_session_is_keepalive (self, buf, len))
         {
           ca_rtcp_on_rtp_received (self->rtcp, buf, len, g_get_monotonic_time ());
           ca_media_push_rtp (self->media, buf, len);

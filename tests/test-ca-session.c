@@ -11,7 +11,9 @@
  *                                    out refuses the other's (491 in SIP), and the loser's
  *                                    restart can run afterwards
  *   /agent/session/hold-then-consent-lost  a peer on hold sends nothing, which restarts
- *                                    nothing; when it vanishes, consent loss restarts ICE */
+ *                                    nothing; when it vanishes, consent loss restarts ICE
+ *   /agent/session/file-ended        a played file ends: RTP keepalives follow, the peer
+ *                                    restarts nothing */
 #include "config.h"
 
 #include <glib/gstdio.h>
@@ -83,7 +85,7 @@ on_reoffer (CaSession *session, const char *sdp, gpointer user_data)
 }
 
 static CaSession *
-new_session (Fixture *f, Side *s, CaSessionRole role, CaDtlsCert *cert)
+new_session (Fixture *f, Side *s, CaSessionRole role, CaDtlsCert *cert, const char *play)
 {
   g_autofree char *rec = g_strdup_printf ("%s/%s.wav", f->dir, s->name);
   g_autoptr (GError) error = NULL;
@@ -93,7 +95,8 @@ new_session (Fixture *f, Side *s, CaSessionRole role, CaDtlsCert *cert)
     .cert = cert,
     .local_addresses = loopback,
     .record_path = rec,
-    .silent_source = TRUE,
+    .play_path = play,
+    .silent_source = play == NULL,
     .local_sdp = on_sdp,
     .reoffer = on_reoffer,
     .user_data = s,
@@ -142,11 +145,36 @@ ufrag_of (const char *sdp)
   return g_strdup (m->ice_ufrag);
 }
 
+/* A 16-bit mono 8 kHz WAV of @seconds of silence. */
+static void
+write_silent_wav (const char *path, guint seconds)
+{
+  guint32 data_len = seconds * 8000 * 2;
+  g_autofree guint8 *wav = g_malloc0 (44 + data_len);
+  const guint32 riff_len = 36 + data_len, fmt_len = 16, rate = 8000, byte_rate = 16000;
+  const guint16 pcm = 1, channels = 1, align = 2, bits = 16;
+
+  memcpy (wav, "RIFF", 4);
+  memcpy (wav + 4, &riff_len, 4);
+  memcpy (wav + 8, "WAVEfmt ", 8);
+  memcpy (wav + 16, &fmt_len, 4);
+  memcpy (wav + 20, &pcm, 2);
+  memcpy (wav + 22, &channels, 2);
+  memcpy (wav + 24, &rate, 4);
+  memcpy (wav + 28, &byte_rate, 4);
+  memcpy (wav + 32, &align, 2);
+  memcpy (wav + 34, &bits, 2);
+  memcpy (wav + 36, "data", 4);
+  memcpy (wav + 40, &data_len, 4);
+  g_assert_true (g_file_set_contents (path, (const char *) wav, 44 + data_len, NULL));
+}
+
 /* Both sessions up and carrying audio both ways. */
 static void
 setup (Fixture *f, gconstpointer data)
 {
   g_autoptr (GError) error = NULL;
+  g_autofree char *play = NULL;
 
   f->context = g_main_context_new ();
   g_main_context_push_thread_default (f->context);
@@ -163,8 +191,16 @@ setup (Fixture *f, gconstpointer data)
   f->a.name = "caller";
   f->b.name = "callee";
 
-  f->a.session = new_session (f, &f->a, CA_SESSION_OFFERER, f->cert_a);
-  f->b.session = new_session (f, &f->b, CA_SESSION_ANSWERER, f->cert_b);
+  if (data != NULL)
+    {
+      /* @data: seconds of silence the caller plays from a WAV file, then nothing more */
+      guint seconds = GPOINTER_TO_UINT (data);
+
+      play = g_build_filename (f->dir, "play.wav", NULL);
+      write_silent_wav (play, seconds);
+    }
+  f->a.session = new_session (f, &f->a, CA_SESSION_OFFERER, f->cert_a, play);
+  f->b.session = new_session (f, &f->b, CA_SESSION_ANSWERER, f->cert_b, NULL);
   g_assert_true (ca_session_start_offer (f->a.session, &error));
   g_assert_no_error (error);
   g_assert_true (WAIT_FOR (f, f->a.sdp != NULL, T_ACTIVE_MS));
@@ -470,6 +506,28 @@ test_hold_then_consent_lost (Fixture *f, gconstpointer data)
   g_assert_cmpstr (at, !=, first);
 }
 
+/* The caller's file ends after a second: its media stops, and RTP keepalives (RFC 6263 §4.6)
+ * keep the callee from taking the silence for a broken path. */
+static void
+test_file_ended (Fixture *f, gconstpointer data)
+{
+  guint64 rx;
+  gint64 deadline = g_get_monotonic_time () + 7 * G_USEC_PER_SEC;
+
+  /* the file's second of audio is over within 7 s; by then the callee would have restarted
+   * ICE after 4 s of silence, without keepalives */
+  while (g_get_monotonic_time () < deadline)
+    g_main_context_iteration (f->context, TRUE);
+  rx = info_u64 (&f->b, "packets-received");
+  g_assert_cmpuint (rx, >=, 40);  /* about 50 packets of 20 ms */
+  g_assert_cmpuint (rx, <=, 60);  /* the keepalives are not audio */
+  g_assert_cmpuint (f->b.n_reoffers, ==, 0);
+  g_assert_cmpuint (f->a.n_reoffers, ==, 0);
+  g_assert_cmpuint (restarts_of (&f->b), ==, 0);
+  g_assert_cmpint (state_of (&f->a), ==, CA_SESSION_STATE_ACTIVE);
+  g_assert_cmpint (state_of (&f->b), ==, CA_SESSION_STATE_ACTIVE);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -481,5 +539,7 @@ main (int argc, char **argv)
               teardown);
   g_test_add ("/agent/session/hold-then-consent-lost", Fixture, NULL, setup,
               test_hold_then_consent_lost, teardown);
+  g_test_add ("/agent/session/file-ended", Fixture, GUINT_TO_POINTER (1), setup, test_file_ended,
+              teardown);
   return g_test_run ();
 }
