@@ -13,4 +13,5 @@ signal_sotto_signald_SOURCES = \
 	signal/sig-proxy.c \
 	signal/sig-turn.c
 signal_sotto_signald_CFLAGS = $(AM_CFLAGS) $(SOFIA_CFLAGS) $(SQLITE_CFLAGS) -I$(top_srcdir)/turn-glue
-signal_sotto_signald_LDADD = turn-glue/libturnglue.a $(SIG_CORE_LIBS) -ldl
+# TCMALLOC_LIBS is empty without tcmalloc or with the sanitizers (configure.ac).
+signal_sotto_signald_LDADD = turn-glue/libturnglue.a $(SIG_CORE_LIBS) -ldl $(TCMALLOC_LIBS)
