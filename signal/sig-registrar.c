@@ -29,7 +29,9 @@ binding_free (SigBinding *b)
     g_ptr_array_remove (b->flow->bindings, b);
   g_free (b->user);
   g_free (b->uri);
+  g_free (b->url);
   g_free (b->instance);
+  g_free (b->instance_param);
   g_free (b->call_id);
   g_free (b);
 }
@@ -150,6 +152,18 @@ sig_registrar_stop (SigServer *server)
   g_clear_pointer (&server->bindings, g_hash_table_unref);
 }
 
+/* A copy of url in one g_malloc block (url_t and its strings), for g_free. */
+static url_t *
+url_copy (const url_t *url)
+{
+  isize_t xtra = url_xtra (url);
+  url_t *copy = g_malloc (sizeof *copy + xtra);
+  issize_t used = url_dup ((char *) (copy + 1), xtra, copy, url);
+
+  g_assert (used >= 0 && used <= xtra);
+  return copy;
+}
+
 /* The value of a contact parameter, or NULL. */
 static const char *
 contact_param (const sip_contact_t *m, const char *name)
@@ -174,6 +188,26 @@ find_binding (GPtrArray *list, const char *uri, const char *instance, guint reg_
   return NULL;
 }
 
+/* "NAME=VALUE" for a contact parameter, into buf (digits written by hand: this runs for every
+ * binding of every REGISTER). */
+static const char *
+uint_param (char buf[static 32], const char *name, guint64 value)
+{
+  char digits[21];
+  size_t n = 0, len = strlen (name);
+
+  g_assert (len + 1 + sizeof digits <= 32);
+  do
+    digits[n++] = (char) ('0' + value % 10);
+  while ((value /= 10) != 0);
+  memcpy (buf, name, len);
+  buf[len++] = '=';
+  while (n > 0)
+    buf[len++] = digits[--n];
+  buf[len] = '\0';
+  return buf;
+}
+
 static void
 reply_ok (SigServer *server, nta_incoming_t *irq, const char *user)
 {
@@ -182,23 +216,41 @@ reply_ok (SigServer *server, nta_incoming_t *irq, const char *user)
   GPtrArray *list = user_bindings (server, user, FALSE);
   gint64 now = now_s ();
 
+  /* Each binding's Contact is made from its stored URL and parameters and copied into the
+   * response, instead of printing "<uri>;expires=N..." and having Sofia parse that text back
+   * (about 3 % of a REGISTER). The encoder is the same, so the bytes on the wire are too. */
   for (guint i = 0; list && i < list->len; i++)
     {
       SigBinding *b = list->pdata[i];
-      g_autoptr (GString) c = NULL;
+      sip_contact_t m[1];
+      msg_param_t params[4];
+      char expires[32], reg_id[32];
+      guint n = 0;
 
       if (!binding_is_live (b, now))
         continue;
-      c = g_string_new (NULL);
-      g_string_printf (c, "<%s>;expires=%" G_GINT64_FORMAT, b->uri, b->expires_at - now);
-      if (b->instance)
-        g_string_append_printf (c, ";+sip.instance=%s", b->instance);
+      sip_contact_init (m);
+      *m->m_url = *b->url;
+      params[n++] = uint_param (expires, "expires", (guint64) (b->expires_at - now));
+      if (b->instance_param)
+        params[n++] = b->instance_param;
       if (b->reg_id)
-        g_string_append_printf (c, ";reg-id=%u", b->reg_id);
-      sip_add_make (msg, sip, sip_contact_class, c->str);
+        params[n++] = uint_param (reg_id, "reg-id", b->reg_id);
+      params[n] = NULL;
+      m->m_params = params;
+      msg_header_add_dup (msg, NULL, (const msg_header_t *) m);
     }
-  /* Parsed once at start: parsing it was about 1.5 % of a REGISTER. */
-  msg_header_add_dup (msg, NULL, (const msg_header_t *) server->allow);
+  /* Parsed once at start (parsing it was about 1.5 % of a REGISTER), and its item list is
+   * shared rather than copied (copying it was ~4k instructions, 3 %): the response only reads
+   * it, nothing adds a second Allow to it, and server->home outlives every message (the nta
+   * agent is destroyed first, sig_server_free). */
+  {
+    sip_allow_t *allow = (sip_allow_t *) msg_header_alloc (msg_home (msg), sip_allow_class, 0);
+
+    allow->k_items = server->allow->k_items;
+    allow->k_bitmap = server->allow->k_bitmap;
+    msg_header_insert (msg, NULL, (msg_header_t *) allow);
+  }
   {
     /* Only here: this REGISTER's credentials verified (issue 3, delivery). */
     g_autofree char *turn = sig_turn_header (server, user);
@@ -346,12 +398,16 @@ sig_registrar_handle (SigServer *server, nta_incoming_t *irq, const sip_t *sip, 
           b = g_new0 (SigBinding, 1);
           b->user = g_strdup (user);
           b->instance = g_strdup (r->instance);
+          if (r->instance)
+            b->instance_param = g_strconcat ("+sip.instance=", r->instance, NULL);
           b->reg_id = r->reg_id;
           g_ptr_array_add (list, b);
           g_info ("%s registered a device from %s", user, flow->peer);
         }
       g_free (b->uri);
       b->uri = g_strdup (r->uri);
+      g_free (b->url);
+      b->url = url_copy (r->m->m_url);
       g_free (b->call_id);
       b->call_id = g_strdup (sip->sip_call_id->i_id);
       b->cseq = sip->sip_cseq->cs_seq;

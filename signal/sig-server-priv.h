@@ -51,7 +51,9 @@ struct _SigBinding
 {
   char *user;
   char *uri;      /* Contact URI as text */
+  url_t *url;     /* the same, parsed (one g_malloc block): the 200's Contact is made from it */
   char *instance; /* +sip.instance value, or NULL */
+  char *instance_param; /* "+sip.instance=VALUE", or NULL */
   guint reg_id;   /* 0 when absent */
   char *call_id;
   guint32 cseq;
