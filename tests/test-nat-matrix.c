@@ -390,8 +390,11 @@ padded_speech (const char *dir)
     return NULL;
   out = g_build_filename (dir, "padded.wav", NULL);
   {
-    /* A second of silence each side: plain PCMU silence is what the wire check detects. */
-    const char *argv[] = { sox, speech, out, "pad", "1", "1", NULL };
+    /* A second of silence before (plain PCMU silence is what the wire check detects) and a
+     * minute after: the audio must outlast the recovery cases (T_MOVE), which count packets
+     * after the change; once a file ends the agent sends only RTP keepalives. The matrix's
+     * calls hang up long before. */
+    const char *argv[] = { sox, speech, out, "pad", "1", "60", NULL };
     if (!run_ok ("sox", argv, NULL))
       g_clear_pointer (&out, g_free);
   }
