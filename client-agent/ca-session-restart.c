@@ -175,16 +175,18 @@ watch_tick (gpointer data)
   g_autofree char *why = NULL;
   g_autoptr (GError) error = NULL;
 
+  /* sotto_util_source_clear, not an unref: ca_session_restart_ice_down() calls this outside
+   * the source's dispatch too, and the source must not stay attached to a finished session */
   if (self->state != CA_SESSION_STATE_ACTIVE)
     {
-      g_clear_pointer (&self->watchdog, g_source_unref);
+      sotto_util_source_clear (&self->watchdog);
       return G_SOURCE_REMOVE;
     }
   if (self->source_ended && !ice_down)
     send_keepalive (self);
   if (silent_ms >= MEDIA_GIVE_UP_MS && (peer_sends (self) || ice_down))
     {
-      g_clear_pointer (&self->watchdog, g_source_unref);
+      sotto_util_source_clear (&self->watchdog);
       ca_session_fail (self, g_error_new (CA_SESSION_ERROR, CA_SESSION_ERROR_ICE,
                                           "no media path: nothing from the peer for %d s "
                                           "(%u ICE restarts)",
