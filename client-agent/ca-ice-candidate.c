@@ -5,8 +5,7 @@
 #define G_LOG_DOMAIN "sotto-agent"
 
 #include "ca-ice-priv.h"
-
-#include <ifaddrs.h>
+#include "sotto-util.h"
 
 #include <string.h>
 #include <sys/socket.h>
@@ -259,22 +258,8 @@ ca_ice_pair_path_kind (const CaIcePair *pair)
 gboolean
 ca_ice_address_is_local (const NiceAddress *addr)
 {
-  struct ifaddrs *list = NULL;
-  gboolean found = FALSE;
+  struct sockaddr_storage ss = { 0 };
 
-  if (getifaddrs (&list) != 0)
-    return TRUE; /* cannot tell: assume it is still there */
-  for (struct ifaddrs *i = list; i != NULL && !found; i = i->ifa_next)
-    {
-      NiceAddress a;
-
-      if (i->ifa_addr == NULL
-          || (i->ifa_addr->sa_family != AF_INET && i->ifa_addr->sa_family != AF_INET6))
-        continue;
-      nice_address_init (&a);
-      nice_address_set_from_sockaddr (&a, i->ifa_addr);
-      found = nice_address_equal_no_port (&a, addr);
-    }
-  freeifaddrs (list);
-  return found;
+  nice_address_copy_to_sockaddr (addr, (struct sockaddr *) &ss);
+  return sotto_util_address_is_local ((const struct sockaddr *) &ss);
 }

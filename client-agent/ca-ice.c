@@ -36,7 +36,6 @@
 #include <string.h>
 
 #include <gio/gio.h>
-#include <openssl/crypto.h>
 
 G_DEFINE_QUARK (ca-ice-error-quark, ca_ice_error)
 
@@ -447,12 +446,25 @@ release_agent (CaIce *ice)
 
 /* ---- public ---- */
 
+/* The stream's local ufrag and password, after it was added or restarted. */
+static gboolean
+take_local_credentials (CaIce *ice)
+{
+  char *ufrag = NULL, *pwd = NULL;
+
+  if (!nice_agent_get_local_credentials (ice->agent, ice->stream_id, &ufrag, &pwd))
+    return FALSE;
+  g_free (ice->ufrag);
+  ice->ufrag = ufrag;
+  sotto_util_secret_free (ice->pwd);
+  ice->pwd = pwd;
+  return TRUE;
+}
+
 /* Our one stream: TURN servers, credentials, the receive callback. Again on a regather. */
 static gboolean
 add_stream (CaIce *ice, GError **error)
 {
-  char *ufrag = NULL, *pwd = NULL;
-
   ice->stream_id = nice_agent_add_stream (ice->agent, 1);
   if (ice->stream_id == 0)
     return g_set_error_literal (error, CA_ICE_ERROR, CA_ICE_ERROR_SETUP,
@@ -478,16 +490,10 @@ add_stream (CaIce *ice, GError **error)
                FALSE;
     }
 
-  if (!nice_agent_get_local_credentials (ice->agent, ice->stream_id, &ufrag, &pwd))
+  if (!take_local_credentials (ice))
     return g_set_error_literal (error, CA_ICE_ERROR, CA_ICE_ERROR_SETUP,
                                 "libnice gave no local credentials"),
            FALSE;
-  g_free (ice->ufrag);
-  ice->ufrag = ufrag;
-  if (ice->pwd != NULL)
-    OPENSSL_cleanse (ice->pwd, strlen (ice->pwd));
-  g_free (ice->pwd);
-  ice->pwd = pwd;
   if (!nice_agent_attach_recv (ice->agent, ice->stream_id, CA_ICE_COMPONENT, ice->context,
                                on_recv, ice))
     return g_set_error_literal (error, CA_ICE_ERROR, CA_ICE_ERROR_SETUP,
@@ -638,16 +644,12 @@ ca_ice_unref (CaIce *ice)
   sotto_util_source_clear (&ice->relay_grace);
   release_agent (ice);
   g_free (ice->ufrag);
-  if (ice->pwd != NULL)
-    OPENSSL_cleanse (ice->pwd, strlen (ice->pwd));
-  g_free (ice->pwd);
+  sotto_util_secret_free (ice->pwd);
   for (guint i = 0; i < ice->n_turn; i++)
     {
       g_free (ice->turn[i].address);
       g_free (ice->turn[i].username);
-      if (ice->turn[i].password != NULL)
-        OPENSSL_cleanse (ice->turn[i].password, strlen (ice->turn[i].password));
-      g_free (ice->turn[i].password);
+      sotto_util_secret_free (ice->turn[i].password);
     }
   g_free (ice->turn);
   g_clear_error (&ice->error);
@@ -776,8 +778,6 @@ ca_ice_set_remote (CaIce *ice, const char *ufrag, const char *pwd,
 gboolean
 ca_ice_restart (CaIce *ice, GError **error)
 {
-  char *ufrag = NULL, *pwd = NULL;
-
   g_return_val_if_fail (ice != NULL, FALSE);
 
   if (stopped (ice) || ice->agent == NULL
@@ -791,19 +791,13 @@ ca_ice_restart (CaIce *ice, GError **error)
   ice->remote_set = FALSE;
   ice->restarted = TRUE;
   ca_ice_ref (ice);
-  if (!nice_agent_restart_stream (ice->agent, ice->stream_id)
-      || !nice_agent_get_local_credentials (ice->agent, ice->stream_id, &ufrag, &pwd))
+  if (!nice_agent_restart_stream (ice->agent, ice->stream_id) || !take_local_credentials (ice))
     {
       g_set_error_literal (error, CA_ICE_ERROR, CA_ICE_ERROR_SETUP,
                            "libnice could not restart the stream");
       ca_ice_unref (ice);
       return FALSE;
     }
-  g_free (ice->ufrag);
-  ice->ufrag = ufrag;
-  OPENSSL_cleanse (ice->pwd, strlen (ice->pwd));
-  g_free (ice->pwd);
-  ice->pwd = pwd;
   g_info ("ICE %s: restarted (%s), new credentials", role_name (ice),
           ca_ice_state_to_string (ice->state));
   ca_ice_unref (ice);

@@ -69,6 +69,8 @@ void ca_session_fail (CaSession *self, GError *error);
  * given, and the next o= version. NULL if our fingerprint is unusable. */
 CaSdpMedia *ca_session_build_local (CaSession *self, CaSdpSetup setup, gboolean with_zrtp,
                                     const CaMediaCodec *codecs, guint n_codecs);
+/* The SDP codec for one of ours. */
+CaSdpCodecKind ca_session_codec_kind (CaMediaCodec codec);
 /* The remote description is usable for this session at all: rtcp-mux and candidates. */
 gboolean ca_session_check_remote_basics (const CaSdpMedia *remote, GError **error);
 

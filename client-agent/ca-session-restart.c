@@ -129,20 +129,16 @@ send_keepalive (CaSession *self)
   guint8 buf[RTP_HEADER + CA_SRTP_MAX_TRAILER] = { 0x80, KEEPALIVE_PT };
   CaSrtp *srtp = self->dtls != NULL ? ca_dtls_get_srtp (self->dtls) : NULL;
   gsize len = RTP_HEADER;
+  guint16 seq;
+  guint32 ts = g_htonl (self->last_ts), ssrc = g_htonl (self->ssrc);
 
   if (srtp == NULL || !self->have_sent)
     return;
   self->last_seq++;
-  buf[2] = (guint8) (self->last_seq >> 8);
-  buf[3] = (guint8) self->last_seq;
-  buf[4] = (guint8) (self->last_ts >> 24);
-  buf[5] = (guint8) (self->last_ts >> 16);
-  buf[6] = (guint8) (self->last_ts >> 8);
-  buf[7] = (guint8) self->last_ts;
-  buf[8] = (guint8) (self->ssrc >> 24);
-  buf[9] = (guint8) (self->ssrc >> 16);
-  buf[10] = (guint8) (self->ssrc >> 8);
-  buf[11] = (guint8) self->ssrc;
+  seq = g_htons (self->last_seq);
+  memcpy (buf + 2, &seq, sizeof seq);
+  memcpy (buf + 4, &ts, sizeof ts);
+  memcpy (buf + 8, &ssrc, sizeof ssrc);
   if (ca_srtp_protect (srtp, buf, &len, sizeof buf, NULL))
     ca_ice_send (self->ice, buf, len);
 }
@@ -153,9 +149,12 @@ ca_session_restart_note_sent (CaSession *self, const guint8 *rtp, gsize len)
   if (len < RTP_HEADER)
     return;
   self->have_sent = TRUE;
-  self->last_seq = (guint16) (rtp[2] << 8 | rtp[3]);
-  self->last_ts = (guint32) rtp[4] << 24 | (guint32) rtp[5] << 16 | (guint32) rtp[6] << 8 | rtp[7];
-  self->ssrc = (guint32) rtp[8] << 24 | (guint32) rtp[9] << 16 | (guint32) rtp[10] << 8 | rtp[11];
+  memcpy (&self->last_seq, rtp + 2, sizeof self->last_seq);
+  memcpy (&self->last_ts, rtp + 4, sizeof self->last_ts);
+  memcpy (&self->ssrc, rtp + 8, sizeof self->ssrc);
+  self->last_seq = g_ntohs (self->last_seq);
+  self->last_ts = g_ntohl (self->last_ts);
+  self->ssrc = g_ntohl (self->ssrc);
 }
 
 gboolean
@@ -289,8 +288,7 @@ check_same_call (CaSession *self, const CaSdpMedia *remote, GError **error)
                            "supported");
       return FALSE;
     }
-  c = ca_sdp_media_find_codec (remote, self->codec == CA_MEDIA_CODEC_OPUS ? CA_SDP_CODEC_OPUS
-                                                                          : CA_SDP_CODEC_PCMU);
+  c = ca_sdp_media_find_codec (remote, ca_session_codec_kind (self->codec));
   if (c == NULL || c->pt != self->pt)
     {
       g_set_error (error, CA_SDP_ERROR, CA_SDP_ERROR_NO_COMMON_CODEC,
@@ -320,6 +318,16 @@ give_ice_remote (CaSession *self, const CaSdpMedia *remote, GError **error)
       return FALSE;
     }
   return TRUE;
+}
+
+/* The new offer/answer pair is the call's description from now on. Takes both. */
+static void
+adopt (CaSession *self, CaSdpMedia *remote, CaSdpMedia *local)
+{
+  g_clear_pointer (&self->remote, ca_sdp_media_free);
+  self->remote = remote;
+  g_clear_pointer (&self->local, ca_sdp_media_free);
+  self->local = local;
 }
 
 /* ---- public ---- */
@@ -386,10 +394,7 @@ ca_session_answer_reoffer (CaSession *self, const char *sdp, GError **error)
       self->restarts++;
       g_message ("ICE restart %u: the peer asked for it", self->restarts);
     }
-  g_clear_pointer (&self->remote, ca_sdp_media_free);
-  self->remote = g_steal_pointer (&offer);
-  g_clear_pointer (&self->local, ca_sdp_media_free);
-  self->local = g_steal_pointer (&m);
+  adopt (self, g_steal_pointer (&offer), g_steal_pointer (&m));
   return text;
 }
 
@@ -427,10 +432,7 @@ ca_session_set_reanswer (CaSession *self, const char *sdp, GError **error)
     }
   if (!give_ice_remote (self, answer, error))
     return FALSE;
-  g_clear_pointer (&self->remote, ca_sdp_media_free);
-  self->remote = g_steal_pointer (&answer);
-  g_clear_pointer (&self->local, ca_sdp_media_free);
-  self->local = g_steal_pointer (&pending);
+  adopt (self, g_steal_pointer (&answer), g_steal_pointer (&pending));
   return TRUE;
 }
 

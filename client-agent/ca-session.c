@@ -668,8 +668,8 @@ codec_of_kind (CaSdpCodecKind kind)
   return kind == CA_SDP_CODEC_OPUS ? CA_MEDIA_CODEC_OPUS : CA_MEDIA_CODEC_PCMU;
 }
 
-static CaSdpCodecKind
-kind_of_codec (CaMediaCodec codec)
+CaSdpCodecKind
+ca_session_codec_kind (CaMediaCodec codec)
 {
   return codec == CA_MEDIA_CODEC_OPUS ? CA_SDP_CODEC_OPUS : CA_SDP_CODEC_PCMU;
 }
@@ -697,7 +697,7 @@ choose_codec (CaSession *self, const CaSdpMedia *remote, GError **error)
     {
       for (guint i = 0; i < self->n_codecs; i++)
         {
-          const CaSdpCodec *c = ca_sdp_media_find_codec (remote, kind_of_codec (self->codecs[i]));
+          const CaSdpCodec *c = ca_sdp_media_find_codec (remote, ca_session_codec_kind (self->codecs[i]));
 
           if (c != NULL)
             {

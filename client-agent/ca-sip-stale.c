@@ -13,39 +13,14 @@
 #define G_LOG_DOMAIN "sotto-agent"
 
 #include "ca-sip-priv.h"
+#include "sotto-util.h"
 
 #include <dirent.h>
-#include <ifaddrs.h>
 #include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-
-static gboolean
-same_address (const struct sockaddr *a, const struct sockaddr_storage *b)
-{
-  if (a->sa_family != b->ss_family)
-    return FALSE;
-  if (a->sa_family == AF_INET)
-    return memcmp (&((const struct sockaddr_in *) (const void *) a)->sin_addr,
-                   &((const struct sockaddr_in *) (const void *) b)->sin_addr,
-                   sizeof (struct in_addr))
-           == 0;
-  return memcmp (&((const struct sockaddr_in6 *) (const void *) a)->sin6_addr,
-                 &((const struct sockaddr_in6 *) (const void *) b)->sin6_addr,
-                 sizeof (struct in6_addr))
-         == 0;
-}
-
-static gboolean
-address_present (const struct ifaddrs *list, const struct sockaddr_storage *local)
-{
-  for (const struct ifaddrs *i = list; i != NULL; i = i->ifa_next)
-    if (i->ifa_addr != NULL && same_address (i->ifa_addr, local))
-      return TRUE;
-  return FALSE;
-}
 
 static gboolean
 is_any (const struct sockaddr_storage *local)
@@ -62,19 +37,12 @@ is_any (const struct sockaddr_storage *local)
 guint
 ca_sip_shutdown_stale_connections (void)
 {
-  struct ifaddrs *list = NULL;
-  DIR *dir;
+  DIR *dir = opendir ("/proc/self/fd");
   struct dirent *e;
   guint n = 0;
 
-  if (getifaddrs (&list) != 0)
-    return 0;
-  dir = opendir ("/proc/self/fd");
   if (dir == NULL)
-    {
-      freeifaddrs (list);
-      return 0;
-    }
+    return 0;
   while ((e = readdir (dir)) != NULL)
     {
       char *end = NULL;
@@ -92,13 +60,12 @@ ca_sip_shutdown_stale_connections (void)
           || getsockname ((int) fd, (struct sockaddr *) &local, &llen) != 0
           || (local.ss_family != AF_INET && local.ss_family != AF_INET6) || is_any (&local)
           || getpeername ((int) fd, (struct sockaddr *) &peer, &plen) != 0
-          || address_present (list, &local))
+          || sotto_util_address_is_local ((const struct sockaddr *) &local))
         continue;
       if (shutdown ((int) fd, SHUT_RDWR) == 0)
         n++;
     }
   closedir (dir);
-  freeifaddrs (list);
   if (n > 0)
     g_info ("shut down %u TCP connection%s whose local address is gone", n, n == 1 ? "" : "s");
   return n;

@@ -5,7 +5,10 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <ifaddrs.h>
+#include <netinet/in.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -147,6 +150,37 @@ sotto_util_secret_free (char *secret)
     return;
   OPENSSL_cleanse (secret, strlen (secret));
   g_free (secret);
+}
+
+static gboolean
+same_ip (const struct sockaddr *a, const struct sockaddr *b)
+{
+  if (a->sa_family != b->sa_family)
+    return FALSE;
+  if (a->sa_family == AF_INET)
+    return memcmp (&((const struct sockaddr_in *) (const void *) a)->sin_addr,
+                   &((const struct sockaddr_in *) (const void *) b)->sin_addr,
+                   sizeof (struct in_addr))
+           == 0;
+  return a->sa_family == AF_INET6
+         && memcmp (&((const struct sockaddr_in6 *) (const void *) a)->sin6_addr,
+                    &((const struct sockaddr_in6 *) (const void *) b)->sin6_addr,
+                    sizeof (struct in6_addr))
+                == 0;
+}
+
+gboolean
+sotto_util_address_is_local (const struct sockaddr *addr)
+{
+  struct ifaddrs *list = NULL;
+  gboolean found = FALSE;
+
+  if (getifaddrs (&list) != 0)
+    return TRUE; /* cannot tell: assume it is still there */
+  for (const struct ifaddrs *i = list; i != NULL && !found; i = i->ifa_next)
+    found = i->ifa_addr != NULL && same_ip (i->ifa_addr, addr);
+  freeifaddrs (list);
+  return found;
 }
 
 gboolean

@@ -37,4 +37,9 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (SottoSecret, sotto_util_secret_free)
  * last label that is not all digits (that would be an IPv4 address). No wildcards. */
 gboolean sotto_util_is_dns_name (const char *name);
 
+/* Whether @addr's IP address (port ignored) is one of this host's interface addresses now
+ * (getifaddrs). TRUE when that cannot be told. IPv4 and IPv6 only. */
+struct sockaddr;
+gboolean sotto_util_address_is_local (const struct sockaddr *addr);
+
 G_END_DECLS
