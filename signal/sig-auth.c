@@ -85,13 +85,19 @@ find_our_credentials (SigServer *server, const msg_auth_t *au)
   for (; au; au = au->au_next)
     {
       const char *realm = msg_header_find_param (au->au_common, "realm=");
-      g_autofree char *unq = NULL;
+      const char *domain = server->config->domain;
+      size_t len, domain_len = strlen (domain);
 
       if (au->au_scheme == NULL || g_ascii_strcasecmp (au->au_scheme, "Digest") != 0 || !realm)
         continue;
-      unq = (realm[0] == '"') ? g_strndup (realm + 1, strlen (realm) >= 2 ? strlen (realm) - 2 : 0)
-                              : g_strdup (realm);
-      if (g_strcmp0 (unq, server->config->domain) == 0)
+      len = strlen (realm);
+      if (realm[0] == '"')
+        {
+          /* The quoted form: compared between the quotes, as Sofia keeps it raw. */
+          realm++;
+          len = len >= 2 ? len - 2 : 0;
+        }
+      if (len == domain_len && memcmp (realm, domain, len) == 0)
         return au;
     }
   return NULL;
@@ -135,8 +141,8 @@ sig_auth_check (SigServer *server, nta_incoming_t *irq, const sip_t *sip, SigFlo
   g_autoptr (SigDigestCredentials) creds = NULL;
   g_autoptr (SigAccount) account = NULL;
   g_autoptr (GError) error = NULL;
-  su_home_t home[1] = { SU_HOME_INIT (home) };
-  url_t *cred_url;
+  g_autofree char *uri_text = NULL;
+  url_t cred_url[1];
   const char *ha1;
   SigNonceVerdict verdict;
   int uri_differs;
@@ -187,9 +193,9 @@ sig_auth_check (SigServer *server, nta_incoming_t *irq, const sip_t *sip, SigFlo
     }
 
   /* The digest covers the uri parameter, which must name this request (RFC 7616 §3.4.6). */
-  cred_url = url_make (home, creds->uri);
-  uri_differs = cred_url == NULL || url_cmp (cred_url, sip->sip_request->rq_url) != 0;
-  su_home_deinit (home);
+  /* url_d parses in place: a copy, since the digest covers the uri as sent. */
+  uri_text = g_strdup (creds->uri);
+  uri_differs = url_d (cred_url, uri_text) < 0 || url_cmp (cred_url, sip->sip_request->rq_url) != 0;
   if (uri_differs)
     {
       nta_incoming_treply (irq, 400, "Credentials do not match the Request-URI", TAG_END ());

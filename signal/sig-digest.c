@@ -84,26 +84,23 @@ alg_md (SigDigestAlg alg)
 void
 sig_digest_credentials_free (SigDigestCredentials *creds)
 {
-  if (creds == NULL)
-    return;
-  g_free (creds->username);
-  g_free (creds->realm);
-  g_free (creds->nonce);
-  g_free (creds->uri);
-  g_free (creds->response);
-  g_free (creds->cnonce);
-  g_free (creds->opaque);
-  g_free (creds->qop);
-  g_free (creds->nc_text);
+  /* One block: the strings live behind the struct (sig_digest_parse_credentials). */
   g_free (creds);
 }
 
 /* ---- Parsing (RFC 7235 §2.1 auth-param lists, RFC 7230 §3.2.6 tokens and quoted strings) ---- */
 
-static gboolean
+/* RFC 7230 tchar, as a table: the parser asks for every byte of every name and token. */
+static const guint8 tchar_table[256] = {
+  ['!'] = 1, ['#'] = 1, ['$'] = 1, ['%'] = 1, ['&'] = 1, ['\''] = 1, ['*'] = 1, ['+'] = 1,
+  ['-'] = 1, ['.'] = 1, ['^'] = 1, ['_'] = 1, ['`'] = 1, ['|'] = 1, ['~'] = 1,
+  ['0' ... '9'] = 1, ['A' ... 'Z'] = 1, ['a' ... 'z'] = 1,
+};
+
+static inline gboolean
 is_tchar (guchar c)
 {
-  return g_ascii_isalnum (c) || (c != '\0' && strchr ("!#$%&'*+-.^_`|~", c) != NULL);
+  return tchar_table[c] != 0;
 }
 
 static gboolean
@@ -114,13 +111,15 @@ is_ows (guchar c)
 
 /* Skips optional whitespace, including obsolete line folding (CRLF or LF followed by SP or
  * HTAB, RFC 7230 §3.2.4), which header text copied from a message may still carry. */
-static const char *
+static inline const char *
 skip_ows (const char *p)
 {
   for (;;)
     {
       if (is_ows ((guchar) *p))
         p++;
+      else if (G_LIKELY (*p != '\r' && *p != '\n'))
+        return p;
       else if (p[0] == '\r' && p[1] == '\n' && is_ows ((guchar) p[2]))
         p += 3;
       else if (p[0] == '\n' && is_ows ((guchar) p[1]))
@@ -128,6 +127,13 @@ skip_ows (const char *p)
       else
         return p;
     }
+}
+
+/* ASCII lower case without a call: the parser and the verifier fold every name and hash. */
+static inline char
+ascii_lower (char c)
+{
+  return (c >= 'A' && c <= 'Z') ? (char) (c - 'A' + 'a') : c;
 }
 
 static gboolean
@@ -138,58 +144,57 @@ set_malformed (GError **error, const char *what)
   return FALSE;
 }
 
-/* Reads a token at *pp into @buf (capacity SIG_DIGEST_MAX_VALUE + 1). */
-static gboolean
-read_token (const char **pp, char *buf, gsize *len_out)
+/* The length of the token at @p, 0 when there is none. */
+static gsize
+token_len (const char *p)
 {
-  const char *p = *pp;
   gsize n = 0;
 
-  while (is_tchar ((guchar) *p))
-    {
-      if (n >= SIG_DIGEST_MAX_VALUE)
-        return FALSE;
-      buf[n++] = *p++;
-    }
-  if (n == 0)
-    return FALSE;
-  buf[n] = '\0';
-  *pp = p;
-  *len_out = n;
-  return TRUE;
+  while (is_tchar ((guchar) p[n]))
+    n++;
+  return n;
 }
 
-/* Reads a quoted-string at *pp (which points at the opening quote) into @buf, unescaping
- * quoted-pairs. Control characters other than HTAB are refused, inside or escaped. */
+/* Bytes a quoted-string carries as they are (RFC 7230 §3.2.6 qdtext, with obs-text): HTAB,
+ * SP to '~' except '"' and '\\', and 0x80 to 0xff. */
+static const guint8 qdtext_table[256] = {
+  ['\t'] = 1, [' '] = 1, ['!'] = 1, ['#' ... '['] = 1, [']' ... '~'] = 1, [0x80 ... 0xff] = 1,
+};
+
+/* Reads a quoted-string at *pp (which points at the opening quote) into @out, unescaping
+ * quoted-pairs; @out never receives more than the text between the quotes. Control
+ * characters other than HTAB are refused, inside or escaped. */
 static gboolean
-read_quoted (const char **pp, char *buf, gsize *len_out)
+read_quoted (const char **pp, char *out, gsize *len_out)
 {
   const char *p = *pp + 1;
   gsize n = 0;
 
   for (;;)
     {
-      guchar c = (guchar) *p;
+      const char *run = p;
+      guchar c;
 
-      if (c == '\0')
-        return FALSE; /* unterminated */
+      while (qdtext_table[(guchar) *p])
+        p++;
+      if ((gsize) (p - run) > SIG_DIGEST_MAX_VALUE - n)
+        return FALSE;
+      memcpy (out + n, run, (gsize) (p - run));
+      n += (gsize) (p - run);
+
+      c = (guchar) *p;
       if (c == '"')
         break;
-      if (c == '\\')
-        {
-          p++;
-          c = (guchar) *p;
-          if (c == '\0')
-            return FALSE;
-        }
+      if (c != '\\')
+        return FALSE; /* NUL (unterminated) or a control character */
+      c = (guchar) p[1];
       if ((c < 0x20 && c != '\t') || c == 0x7f)
-        return FALSE;
+        return FALSE; /* NUL too */
       if (n >= SIG_DIGEST_MAX_VALUE)
         return FALSE;
-      buf[n++] = (char) c;
-      p++;
+      out[n++] = (char) c;
+      p += 2;
     }
-  buf[n] = '\0';
   *pp = p + 1;
   *len_out = n;
   return TRUE;
@@ -224,14 +229,23 @@ static const struct
 };
 #undef PARAM
 
-/* @len is strlen (@name). Names of another length are not compared: a request's nine
- * parameters against twelve names were most of the parser's string comparisons. */
+/* Names of another length are not compared: a request's nine parameters against twelve
+ * names were most of the parser's string comparisons. */
 static ParamId
 param_lookup (const char *name, gsize len)
 {
   for (int i = 0; i < P_LAST; i++)
-    if (param_names[i].len == len && g_ascii_strncasecmp (name, param_names[i].name, len) == 0)
-      return (ParamId) i;
+    {
+      const char *want = param_names[i].name; /* lower case */
+      gsize k = 0;
+
+      if (param_names[i].len != len)
+        continue;
+      while (k < len && (name[k] == want[k] || ascii_lower (name[k]) == want[k]))
+        k++;
+      if (k == len)
+        return (ParamId) i;
+    }
   return P_LAST;
 }
 
@@ -246,15 +260,15 @@ is_hex_string (const char *s, gsize len)
   return TRUE;
 }
 
-/* Splits the header into parameters. Values land in @values[id] (owned); unknown parameters
- * are syntax-checked and dropped. */
+/* Splits the header into parameters. Values are copied, unquoted and NUL-terminated, one
+ * after the other into @buf, and @values[id] points at each; unknown parameters are
+ * syntax-checked and dropped. @buf needs strlen (@header) + 1 bytes: a value never takes more
+ * than its own text, and its NUL fits in the name and '=' before it. */
 static gboolean
-split_params (const char *header, char **values, GError **error)
+split_params (const char *header, char *buf, char **values, GError **error)
 {
-  g_autofree char *name = g_malloc (SIG_DIGEST_MAX_VALUE + 1);
-  g_autofree char *value = g_malloc (SIG_DIGEST_MAX_VALUE + 1);
   const char *p = skip_ows (header);
-  gsize name_len, value_len;
+  char *out = buf;
 
   if (g_ascii_strncasecmp (p, "Digest", 6) != 0)
     return set_malformed (error, "scheme is not Digest");
@@ -264,6 +278,8 @@ split_params (const char *header, char **values, GError **error)
 
   for (;;)
     {
+      const char *name;
+      gsize name_len, value_len;
       ParamId id;
 
       /* Empty list elements are allowed (RFC 7230 §7): skip stray commas. */
@@ -273,19 +289,27 @@ split_params (const char *header, char **values, GError **error)
       if (*p == '\0')
         break;
 
-      if (!read_token (&p, name, &name_len))
+      name = p;
+      name_len = token_len (p);
+      if (name_len == 0 || name_len > SIG_DIGEST_MAX_VALUE)
         return set_malformed (error, "bad parameter name");
-      p = skip_ows (p);
+      p = skip_ows (p + name_len);
       if (*p != '=')
         return set_malformed (error, "parameter without '='");
       p = skip_ows (p + 1);
       if (*p == '"')
         {
-          if (!read_quoted (&p, value, &value_len))
+          if (!read_quoted (&p, out, &value_len))
             return set_malformed (error, "bad quoted string");
         }
-      else if (!read_token (&p, value, &value_len))
-        return set_malformed (error, "bad parameter value");
+      else
+        {
+          value_len = token_len (p);
+          if (value_len == 0 || value_len > SIG_DIGEST_MAX_VALUE)
+            return set_malformed (error, "bad parameter value");
+          memcpy (out, p, value_len);
+          p += value_len;
+        }
 
       p = skip_ows (p);
       if (*p != ',' && *p != '\0')
@@ -293,10 +317,12 @@ split_params (const char *header, char **values, GError **error)
 
       id = param_lookup (name, name_len);
       if (id == P_LAST)
-        continue;
+        continue; /* the next value overwrites this one */
       if (values[id] != NULL)
         return set_malformed (error, "duplicate parameter");
-      values[id] = g_strndup (value, value_len);
+      out[value_len] = '\0';
+      values[id] = out;
+      out += value_len + 1;
     }
   return TRUE;
 }
@@ -314,13 +340,6 @@ parse_nc (const char *text, guint32 *out)
   return TRUE;
 }
 
-static void
-free_values (char **values)
-{
-  for (int i = 0; i < P_LAST; i++)
-    g_free (values[i]);
-}
-
 gboolean
 sig_digest_parse_credentials (const char *header_value, SigDigestCredentials **out,
                               GError **error)
@@ -328,6 +347,7 @@ sig_digest_parse_credentials (const char *header_value, SigDigestCredentials **o
   char *values[P_LAST] = { NULL };
   g_autoptr (SigDigestCredentials) creds = NULL;
   SigDigestAlg alg = SIG_DIGEST_ALG_MD5;
+  gsize len;
   static const ParamId mandatory[] = { P_USERNAME, P_REALM, P_NONCE, P_URI, P_RESPONSE };
 
   g_return_val_if_fail (out != NULL, FALSE);
@@ -335,23 +355,26 @@ sig_digest_parse_credentials (const char *header_value, SigDigestCredentials **o
 
   if (header_value == NULL)
     return set_malformed (error, "no header");
-  if (strnlen (header_value, SIG_DIGEST_MAX_HEADER + 1) > SIG_DIGEST_MAX_HEADER)
+  len = strnlen (header_value, SIG_DIGEST_MAX_HEADER + 1);
+  if (len > SIG_DIGEST_MAX_HEADER)
     return set_malformed (error, "header too long");
-  if (!split_params (header_value, values, error))
-    goto fail;
+  /* One allocation: the struct, then its strings (split_params). */
+  creds = g_malloc0 (sizeof *creds + len + 1);
+  if (!split_params (header_value, (char *) (creds + 1), values, error))
+    return FALSE;
 
   /* What we understand but refuse to do. */
   if (values[P_ALGORITHM] != NULL && !sig_digest_alg_from_string (values[P_ALGORITHM], &alg))
     {
       g_set_error (error, SIG_DIGEST_ERROR, SIG_DIGEST_ERROR_UNSUPPORTED,
                    "unsupported Digest algorithm");
-      goto fail;
+      return FALSE;
     }
   if (values[P_QOP] != NULL && g_ascii_strcasecmp (values[P_QOP], "auth") != 0)
     {
       g_set_error (error, SIG_DIGEST_ERROR, SIG_DIGEST_ERROR_UNSUPPORTED,
                    "unsupported Digest qop (only auth)");
-      goto fail;
+      return FALSE;
     }
   if (values[P_USERHASH] != NULL)
     {
@@ -359,99 +382,155 @@ sig_digest_parse_credentials (const char *header_value, SigDigestCredentials **o
         {
           g_set_error (error, SIG_DIGEST_ERROR, SIG_DIGEST_ERROR_UNSUPPORTED,
                        "Digest userhash is not supported");
-          goto fail;
+          return FALSE;
         }
       if (g_ascii_strcasecmp (values[P_USERHASH], "false") != 0)
-        {
-          set_malformed (error, "bad userhash");
-          goto fail;
-        }
+        return set_malformed (error, "bad userhash");
     }
   if (values[P_USERNAME_EXT] != NULL)
     {
       /* RFC 7616 §3.4.4 extended user names: not offered by us, not supported. */
       g_set_error (error, SIG_DIGEST_ERROR, SIG_DIGEST_ERROR_UNSUPPORTED,
                    "Digest username* is not supported");
-      goto fail;
+      return FALSE;
     }
 
   for (gsize i = 0; i < G_N_ELEMENTS (mandatory); i++)
     if (values[mandatory[i]] == NULL || values[mandatory[i]][0] == '\0')
-      {
-        set_malformed (error, "missing or empty mandatory parameter");
-        goto fail;
-      }
+      return set_malformed (error, "missing or empty mandatory parameter");
   if (!is_hex_string (values[P_RESPONSE], sig_digest_alg_hex_len (alg)))
-    {
-      set_malformed (error, "response is not hex of the right length");
-      goto fail;
-    }
+    return set_malformed (error, "response is not hex of the right length");
 
-  creds = g_new0 (SigDigestCredentials, 1);
   creds->alg = alg;
   if (values[P_NC] != NULL && !parse_nc (values[P_NC], &creds->nc))
-    {
-      set_malformed (error, "nc is not 8 hex digits");
-      goto fail;
-    }
+    return set_malformed (error, "nc is not 8 hex digits");
   /* With qop, cnonce and nc are required (RFC 7616 §3.4). */
   if (values[P_QOP] != NULL &&
       (values[P_NC] == NULL || values[P_CNONCE] == NULL || values[P_CNONCE][0] == '\0'))
-    {
-      set_malformed (error, "qop without nc or cnonce");
-      goto fail;
-    }
+    return set_malformed (error, "qop without nc or cnonce");
 
-  creds->username = g_steal_pointer (&values[P_USERNAME]);
-  creds->realm = g_steal_pointer (&values[P_REALM]);
-  creds->nonce = g_steal_pointer (&values[P_NONCE]);
-  creds->uri = g_steal_pointer (&values[P_URI]);
-  creds->response = g_ascii_strdown (values[P_RESPONSE], -1);
-  creds->cnonce = g_steal_pointer (&values[P_CNONCE]);
-  creds->opaque = g_steal_pointer (&values[P_OPAQUE]);
-  creds->qop = g_steal_pointer (&values[P_QOP]);
-  creds->nc_text = g_steal_pointer (&values[P_NC]);
-  free_values (values);
+  for (char *c = values[P_RESPONSE]; *c != '\0'; c++)
+    *c = ascii_lower (*c);
+  creds->username = values[P_USERNAME];
+  creds->realm = values[P_REALM];
+  creds->nonce = values[P_NONCE];
+  creds->uri = values[P_URI];
+  creds->response = values[P_RESPONSE];
+  creds->cnonce = values[P_CNONCE];
+  creds->opaque = values[P_OPAQUE];
+  creds->qop = values[P_QOP];
+  creds->nc_text = values[P_NC];
   *out = g_steal_pointer (&creds);
   return TRUE;
-
-fail:
-  free_values (values);
-  return FALSE;
 }
 
 /* ---- Hashing ---- */
 
-/* Lower-case hex of H(@data), or NULL if OpenSSL refuses (MD5 under a FIPS-only provider). */
-static char *
-hash_hex (SigDigestAlg alg, const char *data, gsize len)
+/* One digest context per thread, kept: a context made and freed for every hash was most of
+ * the cost of hashing ~100 bytes (two hashes per authenticated request). */
+static GPrivate md_ctx_key = G_PRIVATE_INIT ((GDestroyNotify) EVP_MD_CTX_free);
+
+static EVP_MD_CTX *
+md_ctx (void)
 {
+  EVP_MD_CTX *ctx = g_private_get (&md_ctx_key);
+
+  if (ctx == NULL)
+    {
+      ctx = EVP_MD_CTX_new ();
+      if (ctx != NULL)
+        g_private_set (&md_ctx_key, ctx);
+    }
+  return ctx;
+}
+
+/* Writes the lower-case hex of H(@parts joined by ':') into @hex (at least
+ * 2 * EVP_MAX_MD_SIZE + 1 bytes). FALSE if OpenSSL refuses (MD5 under a FIPS-only provider).
+ * The text is gathered in a stack buffer and hashed in as few updates as it takes: each
+ * EVP_DigestUpdate costs more than copying the ~100 bytes of a Digest response. */
+static gboolean
+hash_hex_parts (SigDigestAlg alg, const char *const *parts, guint n_parts, char *hex)
+{
+  static const char digits[] = "0123456789abcdef";
+  char buf[512];
+  gsize used = 0;
   guint8 md[EVP_MAX_MD_SIZE];
   unsigned int md_len = 0;
-  char *hex;
-
   const EVP_MD *type = alg_md (alg);
+  EVP_MD_CTX *ctx = md_ctx ();
+  gboolean ok = type != NULL && ctx != NULL && EVP_DigestInit_ex2 (ctx, type, NULL) == 1;
 
-  if (type == NULL || EVP_Digest (data, len, md, &md_len, type, NULL) != 1)
+  for (guint i = 0; ok && i < n_parts; i++)
+    {
+      const char *p = parts[i];
+      gsize len = strlen (p);
+
+      if (i > 0)
+        {
+          if (used == sizeof buf)
+            ok = EVP_DigestUpdate (ctx, buf, used) == 1, used = 0;
+          buf[used++] = ':';
+        }
+      while (ok && len > 0)
+        {
+          gsize n = MIN (len, sizeof buf - used);
+
+          memcpy (buf + used, p, n);
+          used += n, p += n, len -= n;
+          if (used == sizeof buf && len > 0)
+            ok = EVP_DigestUpdate (ctx, buf, used) == 1, used = 0;
+        }
+    }
+  if (ok && used > 0)
+    ok = EVP_DigestUpdate (ctx, buf, used) == 1;
+  OPENSSL_cleanse (buf, sizeof buf); /* it held HA1 or a password */
+  if (!ok || EVP_DigestFinal_ex (ctx, md, &md_len) != 1)
     {
       g_warning ("OpenSSL cannot compute %s", sig_digest_alg_to_string (alg));
-      return NULL;
+      return FALSE;
     }
-  hex = sotto_util_hex (md, md_len);
+  for (unsigned int i = 0; i < md_len; i++)
+    {
+      hex[2 * i] = digits[md[i] >> 4];
+      hex[2 * i + 1] = digits[md[i] & 0xf];
+    }
+  hex[2 * md_len] = '\0';
   OPENSSL_cleanse (md, sizeof md);
-  return hex;
+  return TRUE;
 }
+
+#define HEX_MAX (2 * EVP_MAX_MD_SIZE + 1)
 
 char *
 sig_digest_ha1 (SigDigestAlg alg, const char *username, const char *realm, const char *password)
 {
-  g_autoptr (SottoSecret) a1 = NULL;
+  char hex[HEX_MAX];
+  const char *parts[] = { username, realm, password };
+  char *out;
 
   g_return_val_if_fail (alg < SIG_DIGEST_ALG_LAST, NULL);
   g_return_val_if_fail (username != NULL && realm != NULL && password != NULL, NULL);
 
-  a1 = g_strconcat (username, ":", realm, ":", password, NULL);
-  return hash_hex (alg, a1, strlen (a1));
+  if (!hash_hex_parts (alg, parts, G_N_ELEMENTS (parts), hex))
+    return NULL;
+  out = g_strdup (hex);
+  OPENSSL_cleanse (hex, sizeof hex); /* HA1 is password-equivalent */
+  return out;
+}
+
+/* The qop=auth response into @hex (HEX_MAX bytes). */
+static gboolean
+response_hex (SigDigestAlg alg, const char *ha1_hex, const char *nonce, const char *nc_text,
+              const char *cnonce, const char *qop, const char *method, const char *uri,
+              char *hex)
+{
+  char ha2[HEX_MAX];
+  const char *a2[] = { method, uri };
+  /* KD(secret, data) = H(secret ":" data), RFC 7616 §3.4.1. */
+  const char *kd[] = { ha1_hex, nonce, nc_text, cnonce, qop, ha2 };
+
+  return hash_hex_parts (alg, a2, G_N_ELEMENTS (a2), ha2) &&
+         hash_hex_parts (alg, kd, G_N_ELEMENTS (kd), hex);
 }
 
 char *
@@ -459,29 +538,23 @@ sig_digest_response (SigDigestAlg alg, const char *ha1_hex, const char *nonce,
                      const char *nc_text, const char *cnonce, const char *qop,
                      const char *method, const char *uri)
 {
-  g_autofree char *a2 = NULL;
-  g_autofree char *ha2 = NULL;
-  g_autoptr (SottoSecret) kd = NULL;
+  char hex[HEX_MAX];
 
   g_return_val_if_fail (alg < SIG_DIGEST_ALG_LAST, NULL);
   g_return_val_if_fail (ha1_hex != NULL && nonce != NULL && nc_text != NULL, NULL);
   g_return_val_if_fail (cnonce != NULL && qop != NULL && method != NULL && uri != NULL, NULL);
 
-  a2 = g_strconcat (method, ":", uri, NULL);
-  ha2 = hash_hex (alg, a2, strlen (a2));
-  if (ha2 == NULL)
+  if (!response_hex (alg, ha1_hex, nonce, nc_text, cnonce, qop, method, uri, hex))
     return NULL;
-  /* KD(secret, data) = H(secret ":" data), RFC 7616 §3.4.1. HA1 is password-equivalent. */
-  kd = g_strconcat (ha1_hex, ":", nonce, ":", nc_text, ":", cnonce, ":", qop, ":", ha2, NULL);
-  return hash_hex (alg, kd, strlen (kd));
+  return g_strdup (hex);
 }
 
 gboolean
 sig_digest_verify (const SigDigestCredentials *creds, const char *method, const char *ha1_hex)
 {
-  g_autoptr (SottoSecret) ha1 = NULL;
-  g_autofree char *expected = NULL;
+  char ha1[HEX_MAX], expected[HEX_MAX];
   gsize hex_len;
+  gboolean ok;
 
   g_return_val_if_fail (creds != NULL && method != NULL && ha1_hex != NULL, FALSE);
 
@@ -495,14 +568,14 @@ sig_digest_verify (const SigDigestCredentials *creds, const char *method, const 
   if (strlen (ha1_hex) != hex_len)
     return FALSE;
 
-  ha1 = g_ascii_strdown (ha1_hex, -1);
-  expected = sig_digest_response (creds->alg, ha1, creds->nonce, creds->nc_text, creds->cnonce,
-                                  creds->qop, method, creds->uri);
-  if (expected == NULL)
-    return FALSE;
+  for (gsize i = 0; i <= hex_len; i++)
+    ha1[i] = ascii_lower (ha1_hex[i]);
+  ok = response_hex (creds->alg, ha1, creds->nonce, creds->nc_text, creds->cnonce, creds->qop,
+                     method, creds->uri, expected);
+  OPENSSL_cleanse (ha1, sizeof ha1);
   /* creds->response is lower-case already (parser), and so is expected. */
-  return sotto_util_secure_equal (expected, strlen (expected), creds->response,
-                                  strlen (creds->response));
+  return ok && sotto_util_secure_equal (expected, strlen (expected), creds->response,
+                                        strlen (creds->response));
 }
 
 /* ---- Challenges ---- */

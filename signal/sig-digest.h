@@ -27,7 +27,8 @@ const char *sig_digest_alg_to_string (SigDigestAlg alg); /* "SHA-256", "MD5" */
 gboolean sig_digest_alg_from_string (const char *text, SigDigestAlg *out); /* case-insensitive */
 gsize sig_digest_alg_hex_len (SigDigestAlg alg); /* 64 or 32 */
 
-/* Parsed Authorization / Proxy-Authorization credentials. All strings unquoted and owned. */
+/* Parsed Authorization / Proxy-Authorization credentials. All strings unquoted; they live in
+ * the struct's own allocation (one g_free, sig_digest_credentials_free). */
 typedef struct
 {
   char *username;

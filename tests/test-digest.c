@@ -137,9 +137,9 @@ check_sip (SigDigestAlg alg, const EVP_MD *md)
   g_assert_true (sig_digest_verify (creds, "REGISTER", ha1));
   g_assert_false (sig_digest_verify (creds, "INVITE", ha1));
 
-  /* A tampered nc no longer matches. */
-  g_free (creds->nc_text);
-  creds->nc_text = g_strdup ("0000000b");
+  /* A tampered nc no longer matches. The strings belong to the credentials' own block. */
+  char tampered_nc[] = "0000000b";
+  creds->nc_text = tampered_nc;
   g_assert_false (sig_digest_verify (creds, "REGISTER", ha1));
 }
 
@@ -153,6 +153,34 @@ static void
 test_sip_md5 (void)
 {
   check_sip (SIG_DIGEST_ALG_MD5, EVP_md5 ());
+}
+
+/* Inputs of every length around the hasher's 512-byte gathering buffer (one part filling it
+ * exactly, a separator falling on its edge, parts longer than it) hash as EVP does in one go. */
+static void
+test_long_inputs (void)
+{
+  static const gsize lens[] = { 0, 1, 255, 510, 511, 512, 513, 1023, 1024, 1025, 3000 };
+
+  for (gsize i = 0; i < G_N_ELEMENTS (lens); i++)
+    for (gsize j = 0; j < G_N_ELEMENTS (lens); j += 3)
+      {
+        g_autofree char *user = g_strnfill (lens[i], 'u');
+        g_autofree char *pass = g_strnfill (lens[j], 'p');
+        g_autofree char *uri = g_strdup_printf ("sips:%s@x", user);
+        g_autofree char *a1 = g_strdup_printf ("%s:realm:%s", user, pass);
+        g_autofree char *ha1 = evp_hex (EVP_sha256 (), a1);
+        g_autofree char *ours_ha1 = sig_digest_ha1 (SIG_DIGEST_ALG_SHA256, user, "realm", pass);
+        g_autofree char *a2 = g_strdup_printf ("REGISTER:%s", uri);
+        g_autofree char *ha2 = evp_hex (EVP_md5 (), a2);
+        g_autofree char *kd = g_strdup_printf ("%s:%s:00000001:%s:auth:%s", ha1, pass, user, ha2);
+        g_autofree char *expected = evp_hex (EVP_md5 (), kd);
+        g_autofree char *ours = sig_digest_response (SIG_DIGEST_ALG_MD5, ha1, pass, "00000001",
+                                                     user, "auth", "REGISTER", uri);
+
+        g_assert_cmpstr (ours_ha1, ==, ha1);
+        g_assert_cmpstr (ours, ==, expected);
+      }
 }
 
 /* An HA1 of the wrong algorithm never verifies, even against itself. */
@@ -467,6 +495,7 @@ main (int argc, char **argv)
   g_test_add_func ("/signal/digest/sha256/sip", test_sip_sha256);
   g_test_add_func ("/signal/digest/md5/sip", test_sip_md5);
   g_test_add_func ("/signal/digest/verify/wrong-ha1-alg", test_verify_wrong_ha1_alg);
+  g_test_add_func ("/signal/digest/long-inputs", test_long_inputs);
   g_test_add_func ("/signal/digest/parse/good", test_parse_good_forms);
   g_test_add_func ("/signal/digest/parse/malformed", test_parse_malformed);
   g_test_add_func ("/signal/digest/parse/unsupported", test_parse_unsupported);
