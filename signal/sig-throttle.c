@@ -98,6 +98,9 @@ sig_throttle_wait_ms (SigThrottle *throttle, const char *key, gint64 now_ms)
 
   g_return_val_if_fail (throttle != NULL && key != NULL, 0);
 
+  /* Nobody failed lately, the usual case: no key to hash. */
+  if (g_hash_table_size (throttle->entries) == 0)
+    return 0;
   e = g_hash_table_lookup (throttle->entries, key);
   if (e == NULL)
     return 0;
@@ -153,6 +156,8 @@ sig_throttle_success (SigThrottle *throttle, const char *key)
 
   g_return_if_fail (throttle != NULL && key != NULL);
 
+  if (g_hash_table_size (throttle->entries) == 0)
+    return;
   e = g_hash_table_lookup (throttle->entries, key);
   if (e != NULL)
     entry_drop (throttle, e);
