@@ -65,3 +65,13 @@ TESTS += tests/test-sofia-encode
 tests_test_sofia_encode_SOURCES = tests/test-sofia-encode.c
 tests_test_sofia_encode_CFLAGS = $(AM_CFLAGS) $(SOFIA_CFLAGS)
 tests_test_sofia_encode_LDADD = $(SOFIA_LIBS)
+
+# A real sotto-signald answers requests whose TLS records arrive together in one segment, and
+# requests sent with the client's last handshake message: guards patch 9009 from
+# tools/sofia-sip-fix (OpenSSL read-ahead, with the transport serving records read ahead).
+check_PROGRAMS += tests/test-sofia-tls-read-ahead
+TESTS += tests/test-sofia-tls-read-ahead
+tests_test_sofia_tls_read_ahead_SOURCES = tests/test-sofia-tls-read-ahead.c
+tests_test_sofia_tls_read_ahead_CFLAGS = $(AM_CFLAGS) $(SOFIA_CFLAGS)
+tests_test_sofia_tls_read_ahead_LDADD = tests/libsigharness.a tests/libtua.a tests/libsottotest.a \
+	$(SIG_CORE_LIBS)
