@@ -4,6 +4,7 @@
 #include "sotto-test.h"
 
 #include <signal.h>
+#include <string.h>
 
 #include <glib/gstdio.h>
 #ifdef __linux__
@@ -43,4 +44,14 @@ sotto_test_die_with_parent (gpointer unused)
 #ifdef __linux__
   prctl (PR_SET_PDEATHSIG, SIGKILL);
 #endif
+}
+
+guint
+sotto_test_count (const char *haystack, const char *needle)
+{
+  guint n = 0;
+
+  for (const char *p = strstr (haystack, needle); p; p = strstr (p + 1, needle))
+    n++;
+  return n;
 }

@@ -17,4 +17,7 @@ void sotto_test_remove_tree (const char *path);
  * leaves a server behind. Fits g_subprocess_launcher_set_child_setup; @unused is ignored. */
 void sotto_test_die_with_parent (gpointer unused);
 
+/* How many times @needle occurs in @haystack (overlapping occurrences count). */
+guint sotto_test_count (const char *haystack, const char *needle);
+
 G_END_DECLS

@@ -33,6 +33,7 @@
 #include <sofia-sip/tport_tag.h>
 
 #include "sig-harness.h"
+#include "sotto-test.h"
 
 #define WAIT_MS 10000
 #define KEEPALIVE_MS 200 /* TPTAG_KEEPALIVE: ping after this long without sending */
@@ -199,21 +200,11 @@ send_options (Fixture *f)
 }
 
 static guint
-count_lines (const char *text, const char *needle)
-{
-  guint n = 0;
-
-  for (const char *p = strstr (text, needle); p; p = strstr (p + 1, needle))
-    n++;
-  return n;
-}
-
-static guint
 server_pings (Fixture *f)
 {
   g_autofree char *log = sig_harness_log (f->h);
 
-  return count_lines (log, SERVER_PING_LINE);
+  return sotto_test_count (log, SERVER_PING_LINE);
 }
 
 /* Idle with keepalives: pings leave the client, arrive at the server and are answered (else

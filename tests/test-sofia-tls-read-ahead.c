@@ -28,6 +28,7 @@
 #include <openssl/ssl.h>
 
 #include "sig-harness.h"
+#include "sotto-test.h"
 
 #define T_MS 5000 /* deadline for the handshake and for all answers */
 
@@ -158,16 +159,6 @@ queue_options (Fixture *f, guint cseq)
   g_assert_cmpint (SSL_write (f->ssl, req, (int) strlen (req)), ==, (int) strlen (req));
 }
 
-static guint
-count (const char *haystack, const char *needle)
-{
-  guint n = 0;
-
-  for (const char *p = strstr (haystack, needle); p; p = strstr (p + 1, needle))
-    n++;
-  return n;
-}
-
 /* Reads until a response for each CSeq 1..@n has come, within T_MS. */
 static void
 expect_answers (Fixture *f, guint n)
@@ -188,7 +179,7 @@ expect_answers (Fixture *f, guint n)
         {
           g_autofree char *cseq = g_strdup_printf ("CSeq: %u OPTIONS\r\n", i);
 
-          got += count (f->received->str, cseq) > 0;
+          got += sotto_test_count (f->received->str, cseq) > 0;
         }
       if (got == n)
         break;
@@ -202,7 +193,7 @@ expect_answers (Fixture *f, guint n)
           return;
         }
     }
-  g_assert_cmpuint (count (f->received->str, "SIP/2.0 "), ==, n);
+  g_assert_cmpuint (sotto_test_count (f->received->str, "SIP/2.0 "), ==, n);
 }
 
 /* The client's Finished and three requests, in one segment. */
