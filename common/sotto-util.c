@@ -131,8 +131,16 @@ sotto_util_random (void *buf, gsize len, GError **error)
 char *
 sotto_util_hex (const guint8 *data, gsize len)
 {
-  static const char digits[] = "0123456789abcdef";
   char *out = g_malloc (len * 2 + 1);
+
+  sotto_util_hex_into (data, len, out);
+  return out;
+}
+
+void
+sotto_util_hex_into (const guint8 *data, gsize len, char *out)
+{
+  static const char digits[] = "0123456789abcdef";
 
   for (gsize i = 0; i < len; i++)
     {
@@ -140,7 +148,6 @@ sotto_util_hex (const guint8 *data, gsize len)
       out[2 * i + 1] = digits[data[i] & 0xf];
     }
   out[len * 2] = '\0';
-  return out;
 }
 
 void

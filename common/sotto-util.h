@@ -23,6 +23,8 @@ gboolean sotto_util_random (void *buf, gsize len, GError **error);
 
 /* Lower-case hex of @len bytes. */
 char *sotto_util_hex (const guint8 *data, gsize len);
+/* The same into @out, which holds 2 * @len + 1 bytes (no allocation). */
+void sotto_util_hex_into (const guint8 *data, gsize len, char *out);
 
 /* Wipes and frees a NUL-terminated secret string. */
 void sotto_util_secret_free (char *secret);

@@ -129,13 +129,6 @@ skip_ows (const char *p)
     }
 }
 
-/* ASCII lower case without a call: the parser and the verifier fold every name and hash. */
-static inline char
-ascii_lower (char c)
-{
-  return (c >= 'A' && c <= 'Z') ? (char) (c - 'A' + 'a') : c;
-}
-
 static gboolean
 set_malformed (GError **error, const char *what)
 {
@@ -241,7 +234,7 @@ param_lookup (const char *name, gsize len)
 
       if (param_names[i].len != len)
         continue;
-      while (k < len && (name[k] == want[k] || ascii_lower (name[k]) == want[k]))
+      while (k < len && (name[k] == want[k] || g_ascii_tolower (name[k]) == want[k]))
         k++;
       if (k == len)
         return (ParamId) i;
@@ -410,7 +403,7 @@ sig_digest_parse_credentials (const char *header_value, SigDigestCredentials **o
     return set_malformed (error, "qop without nc or cnonce");
 
   for (char *c = values[P_RESPONSE]; *c != '\0'; c++)
-    *c = ascii_lower (*c);
+    *c = g_ascii_tolower (*c);
   creds->username = values[P_USERNAME];
   creds->realm = values[P_REALM];
   creds->nonce = values[P_NONCE];
@@ -444,6 +437,30 @@ md_ctx (void)
   return ctx;
 }
 
+#define GATHER_SIZE 512
+
+/* Appends @len bytes to the gathering buffer @buf (GATHER_SIZE bytes, *@used of them full),
+ * handing a full buffer to the digest first. */
+static gboolean
+gather (EVP_MD_CTX *ctx, char *buf, gsize *used, const char *data, gsize len)
+{
+  while (len > 0)
+    {
+      gsize n;
+
+      if (*used == GATHER_SIZE)
+        {
+          if (EVP_DigestUpdate (ctx, buf, *used) != 1)
+            return FALSE;
+          *used = 0;
+        }
+      n = MIN (len, GATHER_SIZE - *used);
+      memcpy (buf + *used, data, n);
+      *used += n, data += n, len -= n;
+    }
+  return TRUE;
+}
+
 /* Writes the lower-case hex of H(@parts joined by ':') into @hex (at least
  * 2 * EVP_MAX_MD_SIZE + 1 bytes). FALSE if OpenSSL refuses (MD5 under a FIPS-only provider).
  * The text is gathered in a stack buffer and hashed in as few updates as it takes: each
@@ -451,8 +468,7 @@ md_ctx (void)
 static gboolean
 hash_hex_parts (SigDigestAlg alg, const char *const *parts, guint n_parts, char *hex)
 {
-  static const char digits[] = "0123456789abcdef";
-  char buf[512];
+  char buf[GATHER_SIZE];
   gsize used = 0;
   guint8 md[EVP_MAX_MD_SIZE];
   unsigned int md_len = 0;
@@ -461,26 +477,8 @@ hash_hex_parts (SigDigestAlg alg, const char *const *parts, guint n_parts, char 
   gboolean ok = type != NULL && ctx != NULL && EVP_DigestInit_ex2 (ctx, type, NULL) == 1;
 
   for (guint i = 0; ok && i < n_parts; i++)
-    {
-      const char *p = parts[i];
-      gsize len = strlen (p);
-
-      if (i > 0)
-        {
-          if (used == sizeof buf)
-            ok = EVP_DigestUpdate (ctx, buf, used) == 1, used = 0;
-          buf[used++] = ':';
-        }
-      while (ok && len > 0)
-        {
-          gsize n = MIN (len, sizeof buf - used);
-
-          memcpy (buf + used, p, n);
-          used += n, p += n, len -= n;
-          if (used == sizeof buf && len > 0)
-            ok = EVP_DigestUpdate (ctx, buf, used) == 1, used = 0;
-        }
-    }
+    ok = (i == 0 || gather (ctx, buf, &used, ":", 1))
+         && gather (ctx, buf, &used, parts[i], strlen (parts[i]));
   if (ok && used > 0)
     ok = EVP_DigestUpdate (ctx, buf, used) == 1;
   OPENSSL_cleanse (buf, sizeof buf); /* it held HA1 or a password */
@@ -489,12 +487,7 @@ hash_hex_parts (SigDigestAlg alg, const char *const *parts, guint n_parts, char 
       g_warning ("OpenSSL cannot compute %s", sig_digest_alg_to_string (alg));
       return FALSE;
     }
-  for (unsigned int i = 0; i < md_len; i++)
-    {
-      hex[2 * i] = digits[md[i] >> 4];
-      hex[2 * i + 1] = digits[md[i] & 0xf];
-    }
-  hex[2 * md_len] = '\0';
+  sotto_util_hex_into (md, md_len, hex);
   OPENSSL_cleanse (md, sizeof md);
   return TRUE;
 }
@@ -569,7 +562,7 @@ sig_digest_verify (const SigDigestCredentials *creds, const char *method, const 
     return FALSE;
 
   for (gsize i = 0; i <= hex_len; i++)
-    ha1[i] = ascii_lower (ha1_hex[i]);
+    ha1[i] = g_ascii_tolower (ha1_hex[i]);
   ok = response_hex (creds->alg, ha1, creds->nonce, creds->nc_text, creds->cnonce, creds->qop,
                      method, creds->uri, expected);
   OPENSSL_cleanse (ha1, sizeof ha1);
