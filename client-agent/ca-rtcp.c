@@ -80,15 +80,6 @@ struct _CaRtcp
   guint32 remote_cumulative_lost;
 };
 
-/* What one RTP header says that we use. */
-typedef struct
-{
-  guint16 seq;
-  guint32 timestamp;
-  guint32 ssrc;
-  gsize payload_len;
-} RtpInfo;
-
 /* What a valid compound packet teaches; applied only once the whole packet has passed. */
 typedef struct
 {
@@ -139,10 +130,8 @@ ntp_mid (guint64 ntp)
   return (guint32) (ntp >> 16);
 }
 
-/* A plain RTP header (RFC 3550 §5.1), bounds checked; RTCP under rtcp-mux (RFC 5761 §4:
- * second byte 192..223) is not RTP. */
-static gboolean
-rtp_read (const guint8 *p, gsize len, RtpInfo *out)
+gboolean
+ca_rtcp_read_rtp (const guint8 *p, gsize len, CaRtpInfo *out)
 {
   gsize header, pad = 0;
 
@@ -208,11 +197,11 @@ ca_rtcp_get_cname (const CaRtcp *self)
 void
 ca_rtcp_on_rtp_sent (CaRtcp *self, const guint8 *rtp, gsize len, gint64 now_us)
 {
-  RtpInfo info;
+  CaRtpInfo info;
 
   g_return_if_fail (self != NULL);
 
-  if (!rtp_read (rtp, len, &info) || info.ssrc != self->local_ssrc)
+  if (!ca_rtcp_read_rtp (rtp, len, &info) || info.ssrc != self->local_ssrc)
     return;
   self->packets_sent++;
   self->octets_sent += (guint32) info.payload_len;
@@ -225,11 +214,11 @@ ca_rtcp_on_rtp_sent (CaRtcp *self, const guint8 *rtp, gsize len, gint64 now_us)
 void
 ca_rtcp_on_rtp_received (CaRtcp *self, const guint8 *rtp, gsize len, gint64 now_us)
 {
-  RtpInfo info;
+  CaRtpInfo info;
 
   g_return_if_fail (self != NULL);
 
-  if (!rtp_read (rtp, len, &info) || info.ssrc == self->local_ssrc)
+  if (!ca_rtcp_read_rtp (rtp, len, &info) || info.ssrc == self->local_ssrc)
     return;
   if (!self->have_remote)
     {

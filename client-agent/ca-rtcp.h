@@ -62,6 +62,19 @@ gboolean ca_rtcp_get_rtt_ms (const CaRtcp *self, double *out);
 guint8 ca_rtcp_get_remote_fraction_lost (const CaRtcp *self);
 guint32 ca_rtcp_get_remote_cumulative_lost (const CaRtcp *self);
 
+/* What one RTP header says that we use. */
+typedef struct
+{
+  guint16 seq;
+  guint32 timestamp;
+  guint32 ssrc;
+  gsize payload_len;
+} CaRtpInfo;
+
+/* Reads a plain RTP header (RFC 3550 §5.1), bounds checked; RTCP under rtcp-mux (RFC 5761 §4:
+ * second byte 192..223) is not RTP. */
+gboolean ca_rtcp_read_rtp (const guint8 *rtp, gsize len, CaRtpInfo *out);
+
 /* The 64-bit NTP timestamp (seconds since 1900 in the upper 32 bits, fraction in the lower)
  * of @real_us microseconds since the Unix epoch. It wraps in 2036 like NTP era 0; the
  * arithmetic on its middle 32 bits (LSR, DLSR, RTT) is modular, so the wrap does no harm. */

@@ -146,15 +146,14 @@ send_keepalive (CaSession *self)
 void
 ca_session_restart_note_sent (CaSession *self, const guint8 *rtp, gsize len)
 {
-  if (len < RTP_HEADER)
+  CaRtpInfo info;
+
+  if (!ca_rtcp_read_rtp (rtp, len, &info))
     return;
   self->have_sent = TRUE;
-  memcpy (&self->last_seq, rtp + 2, sizeof self->last_seq);
-  memcpy (&self->last_ts, rtp + 4, sizeof self->last_ts);
-  memcpy (&self->ssrc, rtp + 8, sizeof self->ssrc);
-  self->last_seq = g_ntohs (self->last_seq);
-  self->last_ts = g_ntohl (self->last_ts);
-  self->ssrc = g_ntohl (self->ssrc);
+  self->last_seq = info.seq;
+  self->last_ts = info.timestamp;
+  self->ssrc = info.ssrc;
 }
 
 gboolean
