@@ -1,6 +1,7 @@
 # sotto-signald
 signal_libsig_core_a_SOURCES += \
-	signal/sig-flow-token.c signal/sig-flow-token.h
+	signal/sig-flow-token.c signal/sig-flow-token.h \
+	signal/sig-mclass.c signal/sig-mclass.h
 sbin_PROGRAMS += signal/sotto-signald
 signal_sotto_signald_SOURCES = \
 	signal/sig-main.c \

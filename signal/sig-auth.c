@@ -51,12 +51,12 @@ challenge (SigServer *server, nta_incoming_t *irq, gboolean proxy, gboolean stal
   }
 }
 
-/* Sofia splits credentials into a scheme and "name=value" items: join them back so the pure
- * parser sees the header value as it was sent. */
+/* The header's value as sent: Sofia keeps it as its scheme and one item holding the rest
+ * (sig-mclass). Joined item by item, so that a header built in memory with several items reads
+ * the same. */
 static char *
 credentials_text (const msg_auth_t *au)
 {
-  /* Sized first and copied once: GString's appends were ~2k instructions per REGISTER. */
   size_t scheme_len = strlen (au->au_scheme), len = scheme_len;
   char *text, *p;
 
@@ -79,28 +79,54 @@ credentials_text (const msg_auth_t *au)
   return text;
 }
 
-static const msg_auth_t *
-find_our_credentials (SigServer *server, const msg_auth_t *au)
+/* Parses @au as Digest credentials: NULL for another scheme (error unset) or unparseable
+ * ones (error set). */
+static SigDigestCredentials *
+parse_digest (const msg_auth_t *au, GError **error)
 {
+  g_autofree char *text = NULL;
+  SigDigestCredentials *creds = NULL;
+
+  if (au->au_scheme == NULL || g_ascii_strcasecmp (au->au_scheme, "Digest") != 0)
+    return NULL;
+  text = credentials_text (au);
+  if (!sig_digest_parse_credentials (text, &creds, error))
+    return NULL;
+  return creds;
+}
+
+/* The Digest credentials for our realm among @au and the headers after it. NULL with @error
+ * unset when none names our realm; NULL with the first parse error when none does and some
+ * header could not be parsed (so that a client that sent only broken credentials hears why). */
+static SigDigestCredentials *
+our_credentials (SigServer *server, const msg_auth_t *au, GError **error)
+{
+  g_autoptr (GError) first_error = NULL;
+
   for (; au; au = au->au_next)
     {
-      const char *realm = msg_header_find_param (au->au_common, "realm=");
-      const char *domain = server->config->domain;
-      size_t len, domain_len = strlen (domain);
+      g_autoptr (GError) parse_error = NULL;
+      g_autoptr (SigDigestCredentials) creds = parse_digest (au, &parse_error);
 
-      if (au->au_scheme == NULL || g_ascii_strcasecmp (au->au_scheme, "Digest") != 0 || !realm)
-        continue;
-      len = strlen (realm);
-      if (realm[0] == '"')
-        {
-          /* The quoted form: compared between the quotes, as Sofia keeps it raw. */
-          realm++;
-          len = len >= 2 ? len - 2 : 0;
-        }
-      if (len == domain_len && memcmp (realm, domain, len) == 0)
-        return au;
+      if (creds && strcmp (creds->realm, server->config->domain) == 0)
+        return g_steal_pointer (&creds);
+      if (parse_error && first_error == NULL)
+        first_error = g_steal_pointer (&parse_error);
     }
+  if (first_error)
+    g_propagate_error (error, g_steal_pointer (&first_error));
   return NULL;
+}
+
+gboolean
+sig_auth_credentials_for_us (SigServer *server, const msg_auth_t *au)
+{
+  g_autoptr (SigDigestCredentials) creds = parse_digest (au, NULL);
+
+  if (creds == NULL)
+    /* Unreadable Digest credentials are not handed on either; another scheme is. */
+    return au->au_scheme != NULL && g_ascii_strcasecmp (au->au_scheme, "Digest") == 0;
+  return strcmp (creds->realm, server->config->domain) == 0;
 }
 
 static gboolean
@@ -132,12 +158,10 @@ gboolean
 sig_auth_check (SigServer *server, nta_incoming_t *irq, const sip_t *sip, SigFlow *flow,
                 gboolean proxy, char **user)
 {
-  const msg_auth_t *au = find_our_credentials (server, proxy ? sip->sip_proxy_authorization
-                                                             : sip->sip_authorization);
+  const msg_auth_t *au = proxy ? sip->sip_proxy_authorization : sip->sip_authorization;
   gint64 now = g_get_real_time () / G_USEC_PER_SEC;
   g_autofree char *addr_key = g_strconcat ("addr:", flow ? flow->addr : "-", NULL);
   g_autofree char *user_key = NULL;
-  g_autofree char *text = NULL;
   g_autoptr (SigDigestCredentials) creds = NULL;
   g_autoptr (SigAccount) account = NULL;
   g_autoptr (GError) error = NULL;
@@ -147,15 +171,14 @@ sig_auth_check (SigServer *server, nta_incoming_t *irq, const sip_t *sip, SigFlo
   SigNonceVerdict verdict;
   int uri_differs;
 
-  if (au == NULL)
+  creds = our_credentials (server, au, &error);
+  if (creds == NULL && error == NULL)
     {
       if (!throttled (server, irq, addr_key, NULL))
         challenge (server, irq, proxy, FALSE);
       return FALSE;
     }
-
-  text = credentials_text (au);
-  if (!sig_digest_parse_credentials (text, &creds, &error))
+  if (creds == NULL)
     {
       if (g_error_matches (error, SIG_DIGEST_ERROR, SIG_DIGEST_ERROR_UNSUPPORTED))
         challenge (server, irq, proxy, FALSE);

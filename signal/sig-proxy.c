@@ -197,10 +197,8 @@ remove_our_credentials (SigServer *server, msg_t *msg, sip_t *sip)
   while (au)
     {
       msg_auth_t *next = au->au_next;
-      const char *realm = msg_header_find_param (au->au_common, "realm=");
-      g_autofree char *quoted = g_strdup_printf ("\"%s\"", server->config->domain);
 
-      if (realm && (strcmp (realm, quoted) == 0 || strcmp (realm, server->config->domain) == 0))
+      if (sig_auth_credentials_for_us (server, au))
         msg_header_remove (msg, (msg_pub_t *) sip, (msg_header_t *) au);
       au = next;
     }

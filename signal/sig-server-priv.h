@@ -67,6 +67,7 @@ struct _SigServer
   su_home_t home[1];
   su_root_t *root;
   nta_agent_t *agent;
+  msg_mclass_t *mclass; /* sig-mclass: what nta parses with; freed after the agent */
   nta_leg_t *default_leg;
   SigAccounts *accounts;
   SigNonceKeeper *nonces;
@@ -105,6 +106,9 @@ GHashTable *sig_flows_table_new (void);
  * Otherwise the request has been answered (401/407/403/503) and FALSE is returned. */
 gboolean sig_auth_check (SigServer *server, nta_incoming_t *irq, const sip_t *sip,
                          SigFlow *flow, gboolean proxy, char **user);
+/* TRUE when the credentials header @au (one header, not its siblings) is not to be handed on:
+ * Digest credentials for our realm, or Digest credentials we cannot read. */
+gboolean sig_auth_credentials_for_us (SigServer *server, const msg_auth_t *au);
 
 /* sig-registrar.c */
 void sig_registrar_handle (SigServer *server, nta_incoming_t *irq, const sip_t *sip,

@@ -3,6 +3,7 @@
 #define G_LOG_DOMAIN "sotto-signald"
 #include "config.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include <gio/gio.h>
@@ -14,6 +15,7 @@
 #include <sofia-sip/hostdomain.h>
 #include <sofia-sip/url.h>
 
+#include "sig-mclass.h"
 #include "sig-server-priv.h"
 #include "sotto-tls.h"
 #include "sotto-util.h"
@@ -194,12 +196,19 @@ bind_listeners (SigServer *server, GError **error)
       int rc;
       if (i == 0)
         {
+          server->mclass = sig_mclass_new ();
+          if (server->mclass == NULL)
+            {
+              g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, "out of memory");
+              return FALSE;
+            }
           server->agent = nta_agent_create (
               server->root, URL_STRING_MAKE (config->listen[0]), agent_callback,
               (nta_agent_magic_t *) server, TPTAG_CERTIFICATE (config->cert_dir),
               TPTAG_IDLE (config->unauthenticated_timeout_s * 1000), TPTAG_SDWN_ERROR (1),
               NTATAG_MAXSIZE (config->max_message_size), NTATAG_UA (0),
-              NTATAG_TIMER_C (185000), NTATAG_TLS_RPORT (1), TAG_END ());
+              NTATAG_TIMER_C (185000), NTATAG_TLS_RPORT (1), NTATAG_MCLASS (server->mclass),
+              TAG_END ());
           rc = server->agent ? 0 : -1;
         }
       else
@@ -354,6 +363,7 @@ sig_server_free (SigServer *server)
     nta_leg_destroy (server->default_leg);
   if (server->agent)
     nta_agent_destroy (server->agent);
+  g_clear_pointer (&server->mclass, free);
   if (server->root)
     su_root_destroy (server->root);
   g_clear_pointer (&server->flows, g_hash_table_unref);

@@ -311,7 +311,81 @@ test_register_other_user (Fixture *f, gconstpointer data)
   g_assert_cmpuint (r->status, ==, 403);
 }
 
+/* Credentials for our realm that cannot be read get a 400 that says so; credentials of
+ * another scheme only, a challenge. */
+static void
+test_register_malformed_credentials (Fixture *f, gconstpointer data)
+{
+  g_autoptr (SigClient) a = sig_client_new (f->h, "alice", "alice-secret-1");
+  static const struct
+  {
+    const char *value;
+    guint status;
+  } cases[] = {
+    { "Digest username=\"alice\", realm=\"" SIG_HARNESS_DOMAIN "\"", 400 },
+    { "Digest username=\"alice\", realm=\"" SIG_HARNESS_DOMAIN "\", nonce=\"unterminated", 400 },
+    { "Basic YWxpY2U6YWxpY2Utc2VjcmV0LTE=", 401 },
+  };
+
+  tua_ua_set_auto_auth (a->ua, FALSE);
+  for (gsize i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autoptr (TuaRequest) req = tua_ua_register_request (a->ua, 600);
+      g_autoptr (TuaMsg) r = NULL;
+      g_autoptr (GError) error = NULL;
+
+      req->authorization = g_strdup (cases[i].value);
+      r = tua_ua_transaction (a->ua, req, &error);
+      g_assert_no_error (error);
+      g_assert_cmpuint (r->status, ==, cases[i].status);
+      if (cases[i].status == 400)
+        g_assert_cmpstr (r->reason, ==, "Malformed credentials");
+    }
+}
+
 /* ---- Calls ---- */
+/* Credentials for another realm are handed on as they came, ours are not: the server reads
+ * each Proxy-Authorization as sent (sig-mclass) to tell which are its own. */
+#define FOREIGN_CREDENTIALS \
+  "Digest username=\"alice\",  realm=\"other.example\", nonce=\"n,1\",\r\n" \
+  " uri=\"sips:bob@other.example\", response=\"00112233445566778899aabbccddeeff\""
+
+static void
+test_call_foreign_credentials (Fixture *f, gconstpointer data)
+{
+  g_autoptr (SigClient) a = sig_client_new (f->h, "alice", "alice-secret-1");
+  g_autoptr (SigClient) b = sig_client_new (f->h, "bob", "bob-secret-2");
+  g_autoptr (GError) error = NULL;
+  g_autoptr (TuaCall) call = NULL;
+  g_autoptr (TuaMsg) r = NULL, inv = NULL, fin = NULL;
+  g_auto (GStrv) values = NULL;
+
+  sig_client_register (a, 600);
+  sig_client_register (b, 600);
+
+  tua_ua_set_auto_auth (a->ua, FALSE);
+  call = tua_ua_invite_uri (a->ua, "sips:bob@" SIG_HARNESS_DOMAIN, SDP_OFFER,
+                            "Proxy-Authorization: " FOREIGN_CREDENTIALS "\r\n", &error);
+  g_assert_no_error (error);
+  /* Someone else's credentials are no credentials here. */
+  r = tua_call_wait_response (call, T, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (r->status, ==, 407);
+  g_assert_true (tua_call_authenticate (call, r, &error));
+
+  inv = tua_ua_wait_request (b->ua, "INVITE", T, &error);
+  g_assert_no_error (error);
+  values = tua_msg_headers (inv, "Proxy-Authorization");
+  g_assert_cmpuint (g_strv_length (values), ==, 1);
+  /* Byte for byte, folding included. */
+  g_assert_nonnull (strstr (inv->raw, "Proxy-Authorization: " FOREIGN_CREDENTIALS "\r\n"));
+  g_assert_null (strstr (inv->raw, "realm=\"" SIG_HARNESS_DOMAIN "\""));
+  g_assert_true (tua_ua_respond (b->ua, inv, 486, "Busy Here", NULL, &error));
+  fin = tua_call_wait_final (call, T, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (fin->status, ==, 486);
+}
+
 
 static void
 test_call_full (Fixture *f, gconstpointer data)
@@ -1105,7 +1179,9 @@ main (int argc, char **argv)
   ADD ("/signal/register/expiry", test_register_expiry,
        "[registrar]\nmin-expires = 2\ndefault-expires = 60\n");
   ADD ("/signal/register/other-user", test_register_other_user, NULL);
+  ADD ("/signal/register/malformed-credentials", test_register_malformed_credentials, NULL);
   ADD ("/signal/call/full", test_call_full, NULL);
+  ADD ("/signal/call/foreign-credentials", test_call_foreign_credentials, NULL);
   ADD ("/signal/call/bye-from-callee", test_call_bye_from_callee, NULL);
   ADD ("/signal/call/cancel", test_call_cancel, NULL);
   ADD ("/signal/call/route-not-transferable", test_call_route_not_transferable, NULL);
