@@ -469,7 +469,7 @@ static gboolean
 hash_hex_parts (SigDigestAlg alg, const char *const *parts, guint n_parts, char *hex)
 {
   char buf[GATHER_SIZE];
-  gsize used = 0;
+  gsize used = 0, total = 0;
   guint8 md[EVP_MAX_MD_SIZE];
   unsigned int md_len = 0;
   const EVP_MD *type = alg_md (alg);
@@ -477,18 +477,24 @@ hash_hex_parts (SigDigestAlg alg, const char *const *parts, guint n_parts, char 
   gboolean ok = type != NULL && ctx != NULL && EVP_DigestInit_ex2 (ctx, type, NULL) == 1;
 
   for (guint i = 0; ok && i < n_parts; i++)
-    ok = (i == 0 || gather (ctx, buf, &used, ":", 1))
-         && gather (ctx, buf, &used, parts[i], strlen (parts[i]));
+    {
+      gsize len = strlen (parts[i]);
+
+      ok = (i == 0 || gather (ctx, buf, &used, ":", 1))
+           && gather (ctx, buf, &used, parts[i], len);
+      total += (i > 0) + len;
+    }
   if (ok && used > 0)
     ok = EVP_DigestUpdate (ctx, buf, used) == 1;
-  OPENSSL_cleanse (buf, sizeof buf); /* it held HA1 or a password */
+  /* It may have held HA1 or a password: wiped as far as it was written. */
+  OPENSSL_cleanse (buf, MIN (total, sizeof buf));
   if (!ok || EVP_DigestFinal_ex (ctx, md, &md_len) != 1)
     {
       g_warning ("OpenSSL cannot compute %s", sig_digest_alg_to_string (alg));
       return FALSE;
     }
   sotto_util_hex_into (md, md_len, hex);
-  OPENSSL_cleanse (md, sizeof md);
+  OPENSSL_cleanse (md, md_len);
   return TRUE;
 }
 
@@ -511,6 +517,53 @@ sig_digest_ha1 (SigDigestAlg alg, const char *username, const char *realm, const
   return out;
 }
 
+/* The last H(method ":" uri) of each algorithm, per thread. Clients send the same method and
+ * uri with every REGISTER (and a server of one domain sees few pairs), so this is half the
+ * hashing of an authenticated request. Nothing secret: both inputs come with the request. */
+#define A2_MEMO_MAX 256
+
+typedef struct
+{
+  gsize len; /* of text; 0: empty */
+  char text[A2_MEMO_MAX];
+  char hex[HEX_MAX];
+} A2Memo;
+
+static GPrivate a2_memo_key = G_PRIVATE_INIT (g_free);
+
+static gboolean
+ha2_hex (SigDigestAlg alg, const char *method, const char *uri, char *hex)
+{
+  A2Memo *memo = g_private_get (&a2_memo_key);
+  gsize method_len = strlen (method), uri_len = strlen (uri);
+  gsize len = method_len + 1 + uri_len;
+  const char *a2[] = { method, uri };
+
+  if (memo == NULL)
+    {
+      memo = g_new0 (A2Memo, SIG_DIGEST_ALG_LAST);
+      g_private_set (&a2_memo_key, memo);
+    }
+  memo += alg;
+  if (len == memo->len && memcmp (memo->text, method, method_len) == 0
+      && memo->text[method_len] == ':' && memcmp (memo->text + method_len + 1, uri, uri_len) == 0)
+    {
+      memcpy (hex, memo->hex, sizeof memo->hex);
+      return TRUE;
+    }
+  if (!hash_hex_parts (alg, a2, G_N_ELEMENTS (a2), hex))
+    return FALSE;
+  if (len < sizeof memo->text)
+    {
+      memcpy (memo->text, method, method_len);
+      memo->text[method_len] = ':';
+      memcpy (memo->text + method_len + 1, uri, uri_len);
+      memo->len = len;
+      memcpy (memo->hex, hex, sizeof memo->hex);
+    }
+  return TRUE;
+}
+
 /* The qop=auth response into @hex (HEX_MAX bytes). */
 static gboolean
 response_hex (SigDigestAlg alg, const char *ha1_hex, const char *nonce, const char *nc_text,
@@ -518,12 +571,10 @@ response_hex (SigDigestAlg alg, const char *ha1_hex, const char *nonce, const ch
               char *hex)
 {
   char ha2[HEX_MAX];
-  const char *a2[] = { method, uri };
   /* KD(secret, data) = H(secret ":" data), RFC 7616 §3.4.1. */
   const char *kd[] = { ha1_hex, nonce, nc_text, cnonce, qop, ha2 };
 
-  return hash_hex_parts (alg, a2, G_N_ELEMENTS (a2), ha2) &&
-         hash_hex_parts (alg, kd, G_N_ELEMENTS (kd), hex);
+  return ha2_hex (alg, method, uri, ha2) && hash_hex_parts (alg, kd, G_N_ELEMENTS (kd), hex);
 }
 
 char *

@@ -183,6 +183,41 @@ test_long_inputs (void)
       }
 }
 
+/* sig-digest remembers the last H(method:uri) of each algorithm: every pair, asked in turns
+ * (same method and another uri, a uri that is a prefix of the last, the colon moved between
+ * method and uri, the other algorithm, one too long to remember), still hashes its own. */
+static void
+test_a2_memo (void)
+{
+  g_autofree char *long_user = g_strnfill (300, 'l');
+  g_autofree char *long_uri = g_strdup_printf ("sips:%s@x", long_user);
+  const char *const pairs[][2] = {
+    { "REGISTER", "sips:a.example" }, { "REGISTER", "sips:a.example" },
+    { "REGISTER", "sips:b.example" }, { "REGISTER", "sips:b.exampl" },
+    { "INVITE", "sips:b.exampl" },    { "REGISTER", "sips:a.example" },
+    { "REGISTE", "R:sips:a.example" }, { "REGISTER", "sips:a.example" },
+    { "REGISTER", long_uri },         { "REGISTER", long_uri },
+    { "REGISTER", "sips:a.example" }, { "", "" },
+    { "REGISTER", "sips:a.example" },
+  };
+  const char *ha1 = "939e7578ed9e3c518a452acee763bce9";
+
+  for (guint round = 0; round < 2; round++)
+    for (gsize i = 0; i < G_N_ELEMENTS (pairs); i++)
+      for (int a = 0; a < SIG_DIGEST_ALG_LAST; a++)
+        {
+          const EVP_MD *md = a == SIG_DIGEST_ALG_MD5 ? EVP_md5 () : EVP_sha256 ();
+          g_autofree char *a2 = g_strdup_printf ("%s:%s", pairs[i][0], pairs[i][1]);
+          g_autofree char *ha2 = evp_hex (md, a2);
+          g_autofree char *kd = g_strdup_printf ("%s:n:00000001:c:auth:%s", ha1, ha2);
+          g_autofree char *expected = evp_hex (md, kd);
+          g_autofree char *ours = sig_digest_response (a, ha1, "n", "00000001", "c", "auth",
+                                                       pairs[i][0], pairs[i][1]);
+
+          g_assert_cmpstr (ours, ==, expected);
+        }
+}
+
 /* An HA1 of the wrong algorithm never verifies, even against itself. */
 static void
 test_verify_wrong_ha1_alg (void)
@@ -496,6 +531,7 @@ main (int argc, char **argv)
   g_test_add_func ("/signal/digest/md5/sip", test_sip_md5);
   g_test_add_func ("/signal/digest/verify/wrong-ha1-alg", test_verify_wrong_ha1_alg);
   g_test_add_func ("/signal/digest/long-inputs", test_long_inputs);
+  g_test_add_func ("/signal/digest/a2-memo", test_a2_memo);
   g_test_add_func ("/signal/digest/parse/good", test_parse_good_forms);
   g_test_add_func ("/signal/digest/parse/malformed", test_parse_malformed);
   g_test_add_func ("/signal/digest/parse/unsupported", test_parse_unsupported);
