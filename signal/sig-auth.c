@@ -145,6 +145,23 @@ throttled (SigServer *server, nta_incoming_t *irq, const char *addr_key, const c
   return TRUE;
 }
 
+/* TRUE when @uri is the Request-URI exactly as the request line carried it
+ * ("METHOD SP Request-URI SP SIP-Version", kept by Sofia as the line's text). */
+static gboolean
+is_request_uri_text (const sip_t *sip, const char *uri)
+{
+  const msg_common_t *line = sip->sip_request->rq_common;
+  const char *sp, *end;
+  size_t len = strlen (uri);
+
+  if (line->h_data == NULL)
+    return FALSE;
+  end = (const char *) line->h_data + line->h_len;
+  sp = memchr (line->h_data, ' ', line->h_len);
+  return sp != NULL && (size_t) (end - sp) > len + 1 && memcmp (sp + 1, uri, len) == 0
+         && sp[1 + len] == ' ';
+}
+
 static void
 note_failure (SigServer *server, const char *addr_key, const char *user_key)
 {
@@ -215,10 +232,18 @@ sig_auth_check (SigServer *server, nta_incoming_t *irq, const sip_t *sip, SigFlo
       return FALSE;
     }
 
-  /* The digest covers the uri parameter, which must name this request (RFC 7616 §3.4.6). */
-  /* url_d parses in place: a copy, since the digest covers the uri as sent. */
-  uri_text = g_strdup (creds->uri);
-  uri_differs = url_d (cred_url, uri_text) < 0 || url_cmp (cred_url, sip->sip_request->rq_url) != 0;
+  /* The digest covers the uri parameter, which must name this request (RFC 7616 §3.4.6).
+   * Clients copy the Request-URI as they sent it, and the same text names the same URI;
+   * otherwise both are parsed and compared as URIs. url_d parses in place: a copy, since the
+   * digest covers the uri as sent. */
+  if (is_request_uri_text (sip, creds->uri))
+    uri_differs = FALSE;
+  else
+    {
+      uri_text = g_strdup (creds->uri);
+      uri_differs = url_d (cred_url, uri_text) < 0
+                    || url_cmp (cred_url, sip->sip_request->rq_url) != 0;
+    }
   if (uri_differs)
     {
       nta_incoming_treply (irq, 400, "Credentials do not match the Request-URI", TAG_END ());

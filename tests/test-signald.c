@@ -120,6 +120,10 @@ invite_status (SigHarness *h, const char *from, const char *pw, const char *to)
 
 /* ---- Registration ---- */
 
+/* What sotto-signald's 200 to REGISTER lists in Allow (SIG_ALLOW in signal/). */
+#define SIG_ALLOW_TEXT "INVITE, ACK, BYE, CANCEL, OPTIONS, MESSAGE, INFO, UPDATE, PRACK, REFER, " \
+                       "SUBSCRIBE, NOTIFY, REGISTER"
+
 static void
 register_with (Fixture *f, const char *alg)
 {
@@ -149,6 +153,15 @@ register_with (Fixture *f, const char *alg)
   g_assert_no_error (error);
   g_assert_cmpuint (r2->status, ==, 200);
   g_assert_nonnull (strstr (tua_msg_header (r2, "Contact"), "192.0.2.1"));
+  /* One Allow line naming every method the server handles, then the next header. */
+  {
+    const char *line = "\r\nAllow: " SIG_ALLOW_TEXT "\r\n";
+    const char *at = strstr (r2->raw, line);
+
+    g_assert_nonnull (at);
+    g_assert_null (strstr (at + 1, "\r\nAllow:"));
+    g_assert_true (g_ascii_isalpha (at[strlen (line)]));
+  }
 }
 
 /* [auth] algorithms = SHA-256: one challenge, and an MD5 answer is refused with a fresh
@@ -341,6 +354,71 @@ test_register_malformed_credentials (Fixture *f, gconstpointer data)
       if (cases[i].status == 400)
         g_assert_cmpstr (r->reason, ==, "Malformed credentials");
     }
+}
+
+/* The Digest uri must name the request (RFC 7616 §3.4.6): valid credentials computed for
+ * another URI are refused; the same URI in other letters is not. */
+static void
+test_register_credentials_uri (Fixture *f, gconstpointer data)
+{
+  g_autoptr (SigClient) a = sig_client_new (f->h, "alice", "alice-secret-1");
+  static const struct
+  {
+    const char *uri;
+    guint status;
+  } cases[] = {
+    { "sips:elsewhere.example", 400 },
+    { "sips:alice@" SIG_HARNESS_DOMAIN, 400 },
+    { "sips:" SIG_HARNESS_DOMAIN ":5071", 400 },
+    { "sips:" SIG_HARNESS_DOMAIN, 200 },
+  };
+
+  tua_ua_set_auto_auth (a->ua, FALSE);
+  for (gsize i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autoptr (TuaRequest) req = tua_ua_register_request (a->ua, 600);
+      g_autoptr (TuaMsg) r1 = NULL, r2 = NULL;
+      g_autoptr (TuaChallenge) ch = NULL;
+      g_autoptr (GError) error = NULL;
+      g_auto (GStrv) challenges = NULL;
+
+      g_assert_cmpstr (req->request_uri, ==, "sips:" SIG_HARNESS_DOMAIN);
+      r1 = tua_ua_transaction (a->ua, req, &error);
+      g_assert_no_error (error);
+      g_assert_cmpuint (r1->status, ==, 401);
+      challenges = tua_msg_headers (r1, "WWW-Authenticate");
+      g_assert_true (tua_digest_parse_challenge (challenges[0], &ch, &error));
+      req->authorization = tua_digest_credentials (ch, "alice", "alice-secret-1", "REGISTER",
+                                                   cases[i].uri, 1, "0a4f113b", &error);
+      g_assert_no_error (error);
+      tua_ua_prepare_retry (a->ua, req);
+      r2 = tua_ua_transaction (a->ua, req, &error);
+      g_assert_no_error (error);
+      g_assert_cmpuint (r2->status, ==, cases[i].status);
+      if (cases[i].status == 400)
+        g_assert_cmpstr (r2->reason, ==, "Credentials do not match the Request-URI");
+    }
+  /* The same URI in capitals: equal as URIs, though not as text. */
+  {
+    g_autoptr (TuaRequest) req = tua_ua_register_request (a->ua, 600);
+    g_autoptr (TuaMsg) r1 = NULL, r2 = NULL;
+    g_autoptr (TuaChallenge) ch = NULL;
+    g_autoptr (GError) error = NULL;
+    g_auto (GStrv) challenges = NULL;
+    g_autofree char *upper = g_ascii_strup (SIG_HARNESS_DOMAIN, -1);
+    g_autofree char *spelt = g_strdup_printf ("sips:%s", upper);
+
+    r1 = tua_ua_transaction (a->ua, req, &error);
+    g_assert_no_error (error);
+    challenges = tua_msg_headers (r1, "WWW-Authenticate");
+    g_assert_true (tua_digest_parse_challenge (challenges[0], &ch, &error));
+    req->authorization = tua_digest_credentials (ch, "alice", "alice-secret-1", "REGISTER",
+                                                 spelt, 1, "0a4f113b", &error);
+    tua_ua_prepare_retry (a->ua, req);
+    r2 = tua_ua_transaction (a->ua, req, &error);
+    g_assert_no_error (error);
+    g_assert_cmpuint (r2->status, ==, 200);
+  }
 }
 
 /* ---- Calls ---- */
@@ -1180,6 +1258,7 @@ main (int argc, char **argv)
        "[registrar]\nmin-expires = 2\ndefault-expires = 60\n");
   ADD ("/signal/register/other-user", test_register_other_user, NULL);
   ADD ("/signal/register/malformed-credentials", test_register_malformed_credentials, NULL);
+  ADD ("/signal/register/credentials-uri", test_register_credentials_uri, NULL);
   ADD ("/signal/call/full", test_call_full, NULL);
   ADD ("/signal/call/foreign-credentials", test_call_foreign_credentials, NULL);
   ADD ("/signal/call/bye-from-callee", test_call_bye_from_callee, NULL);
