@@ -16,13 +16,21 @@
  *    reconnecting client (tests/test-signald-memory);
  *  - SSL_MODE_RELEASE_BUFFERS: an idle connection gives its ~17 KiB read and write record
  *    buffers back between messages, and a registrar's connections are idle almost always
- *    (bench/sotto-sipload --case idle: PSS per registered connection, see bench/README.md).
+ *    (bench/sotto-sipload --case idle: PSS per registered connection, see bench/README.md);
+ *  - the certificate chain, built once. Sofia loads only the first certificate of agent.pem,
+ *    and OpenSSL then builds the chain it sends at every handshake ("auto-chain":
+ *    X509_verify_cert against the CA file, one signature check per certificate), which was a
+ *    quarter of sotto-signald's CPU per TLS handshake. Sofia has loaded the certificate, its
+ *    key and the CA file before it sets ciphers, so the chain is built here, from the same
+ *    store and ignoring the same errors as auto-chain does: the same certificates go on the
+ *    wire (tests/test-signald /signal/tls/chain).
  * tests/test-signald /signal/tls/ciphers fails without this file. */
 #define _GNU_SOURCE
 #include "config.h"
 
 #include <dlfcn.h>
 
+#include <openssl/err.h>
 #include <openssl/ssl.h>
 
 #include "sotto-tls.h"
@@ -41,5 +49,9 @@ SSL_CTX_set_cipher_list (SSL_CTX *ctx, const char *str)
   SSL_CTX_set_session_cache_mode (ctx, SSL_SESS_CACHE_OFF);
   SSL_CTX_set_num_tickets (ctx, 0);
   SSL_CTX_set_mode (ctx, SSL_MODE_RELEASE_BUFFERS);
+  if (SSL_CTX_get0_certificate (ctx) != NULL
+      && SSL_CTX_build_cert_chain (ctx, SSL_BUILD_CHAIN_FLAG_IGNORE_ERROR
+                                            | SSL_BUILD_CHAIN_FLAG_CLEAR_ERROR) <= 0)
+    ERR_clear_error (); /* auto-chain stays; nothing left for Sofia's next SSL_get_error */
   return real (ctx, SOTTO_TLS_CIPHERS_TLS12);
 }

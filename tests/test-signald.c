@@ -3,12 +3,14 @@
  * unreachable), so every request that reaches a UA proves the connection reuse. */
 #include "config.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include <arpa/inet.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <openssl/pem.h>
 #include <openssl/ssl.h>
 
 #include "sig-harness.h"
@@ -1221,6 +1223,59 @@ handshake_with_ciphers (guint16 port, const char *ciphers)
   return ok;
 }
 
+/* The first certificate in @path (PEM). */
+static X509 *
+read_first_certificate (const char *path)
+{
+  FILE *fp = fopen (path, "r");
+  X509 *x = NULL;
+
+  g_assert_nonnull (fp);
+  x = PEM_read_X509 (fp, NULL, NULL, NULL);
+  fclose (fp);
+  g_assert_nonnull (x);
+  return x;
+}
+
+/* The chain the server sends (built once at start, common/sotto-tls-context.c, instead of at
+ * every handshake): its certificate, then the CA of cafile.pem, over TLS 1.3 and 1.2 alike,
+ * handshake after handshake. */
+static void
+test_tls_chain (Fixture *f, gconstpointer data)
+{
+  g_autofree char *agent_pem = g_build_filename (f->h->cert_dir, "agent.pem", NULL);
+  X509 *leaf = read_first_certificate (agent_pem);
+  X509 *ca = read_first_certificate (f->h->cafile);
+
+  for (int round = 0; round < 4; round++)
+    {
+      int version = round % 2 ? TLS1_2_VERSION : TLS1_3_VERSION;
+      g_autoptr (SSL_CTX) ctx = SSL_CTX_new (TLS_client_method ());
+      g_autoptr (SSL) ssl = NULL;
+      struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons (f->h->port) };
+      struct timeval tv = { .tv_sec = 5 };
+      int fd = socket (AF_INET, SOCK_STREAM, 0);
+      STACK_OF (X509) *chain;
+
+      a.sin_addr.s_addr = htonl (INADDR_LOOPBACK);
+      setsockopt (fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+      SSL_CTX_set_min_proto_version (ctx, version);
+      SSL_CTX_set_max_proto_version (ctx, version);
+      g_assert_cmpint (connect (fd, (struct sockaddr *) &a, sizeof a), ==, 0);
+      ssl = SSL_new (ctx);
+      SSL_set_fd (ssl, fd);
+      g_assert_cmpint (SSL_connect (ssl), ==, 1);
+      chain = SSL_get_peer_cert_chain (ssl);
+      g_assert_nonnull (chain);
+      g_assert_cmpint (sk_X509_num (chain), ==, 2);
+      g_assert_cmpint (X509_cmp (sk_X509_value (chain, 0), leaf), ==, 0);
+      g_assert_cmpint (X509_cmp (sk_X509_value (chain, 1), ca), ==, 0);
+      close (fd);
+    }
+  X509_free (leaf);
+  X509_free (ca);
+}
+
 static void
 test_tls_ciphers (Fixture *f, gconstpointer data)
 {
@@ -1288,6 +1343,7 @@ main (int argc, char **argv)
   ADD ("/signal/limits/refused-pipelined", test_limits_refused_pipelined,
        "[limits]\nmax-connections-per-address = 1\n");
   ADD ("/signal/tls/versions", test_tls_versions, NULL);
+  ADD ("/signal/tls/chain", test_tls_chain, NULL);
   ADD ("/signal/tls/ciphers", test_tls_ciphers, NULL);
   ADD ("/signal/tls/no-plaintext", test_tls_no_plaintext, NULL);
   return g_test_run ();
