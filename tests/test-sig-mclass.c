@@ -13,8 +13,9 @@
 
 #include "signal/sig-mclass.h"
 
-#define CRED_A "username=\"alice\", realm=\"sotto.example\", nonce=\"n1\", uri=\"sips:sotto.example\", " \
-               "response=\"0123456789abcdef0123456789abcdef\", qop=auth, nc=00000001, cnonce=\"c\""
+#define CRED_A                                                                             \
+  "username=\"alice\", realm=\"sotto.example\", nonce=\"n1\", uri=\"sips:sotto.example\", " \
+  "response=\"0123456789abcdef0123456789abcdef\", qop=auth, nc=00000001, cnonce=\"c\""
 /* Folded over two lines, odd spacing and an unquoted comma inside a quoted string. */
 #define CRED_B_RAW "realm = \"other.example\" ,\r\n\tusername=\"a,b\""
 #define CRED_P "username=\"alice\",realm=\"sotto.example\",nonce=\"n2\""

@@ -326,36 +326,62 @@ test_register_other_user (Fixture *f, gconstpointer data)
   g_assert_cmpuint (r->status, ==, 403);
 }
 
+/* One REGISTER from @a carrying @authorization, answered without a retry. */
+static TuaMsg *
+register_with_authorization (SigClient *a, const char *authorization)
+{
+  g_autoptr (TuaRequest) req = tua_ua_register_request (a->ua, 600);
+  g_autoptr (GError) error = NULL;
+  TuaMsg *r;
+
+  tua_ua_set_auto_auth (a->ua, FALSE);
+  req->authorization = g_strdup (authorization);
+  r = tua_ua_transaction (a->ua, req, &error);
+  g_assert_no_error (error);
+  return r;
+}
+
+/* A REGISTER from @a to sips:DOMAIN answered with the right password, but with @uri as the
+ * Digest uri its response covers. */
+static TuaMsg *
+register_with_digest_uri (SigClient *a, const char *uri)
+{
+  g_autoptr (TuaMsg) challenge = register_with_authorization (a, NULL);
+  g_autoptr (TuaRequest) req = tua_ua_register_request (a->ua, 600);
+  g_autoptr (TuaChallenge) ch = NULL;
+  g_autoptr (GError) error = NULL;
+  g_auto (GStrv) challenges = tua_msg_headers (challenge, "WWW-Authenticate");
+  TuaMsg *r;
+
+  g_assert_cmpuint (challenge->status, ==, 401);
+  g_assert_cmpstr (req->request_uri, ==, "sips:" SIG_HARNESS_DOMAIN);
+  g_assert_true (tua_digest_parse_challenge (challenges[0], &ch, &error));
+  req->authorization = tua_digest_credentials (ch, "alice", "alice-secret-1", "REGISTER", uri,
+                                               1, "0a4f113b", &error);
+  g_assert_no_error (error);
+  r = tua_ua_transaction (a->ua, req, &error);
+  g_assert_no_error (error);
+  return r;
+}
+
 /* Credentials for our realm that cannot be read get a 400 that says so; credentials of
  * another scheme only, a challenge. */
 static void
 test_register_malformed_credentials (Fixture *f, gconstpointer data)
 {
   g_autoptr (SigClient) a = sig_client_new (f->h, "alice", "alice-secret-1");
-  static const struct
-  {
-    const char *value;
-    guint status;
-  } cases[] = {
-    { "Digest username=\"alice\", realm=\"" SIG_HARNESS_DOMAIN "\"", 400 },
-    { "Digest username=\"alice\", realm=\"" SIG_HARNESS_DOMAIN "\", nonce=\"unterminated", 400 },
-    { "Basic YWxpY2U6YWxpY2Utc2VjcmV0LTE=", 401 },
-  };
+  g_autoptr (TuaMsg) missing = NULL, unterminated = NULL, basic = NULL;
 
-  tua_ua_set_auto_auth (a->ua, FALSE);
-  for (gsize i = 0; i < G_N_ELEMENTS (cases); i++)
-    {
-      g_autoptr (TuaRequest) req = tua_ua_register_request (a->ua, 600);
-      g_autoptr (TuaMsg) r = NULL;
-      g_autoptr (GError) error = NULL;
-
-      req->authorization = g_strdup (cases[i].value);
-      r = tua_ua_transaction (a->ua, req, &error);
-      g_assert_no_error (error);
-      g_assert_cmpuint (r->status, ==, cases[i].status);
-      if (cases[i].status == 400)
-        g_assert_cmpstr (r->reason, ==, "Malformed credentials");
-    }
+  missing = register_with_authorization (
+      a, "Digest username=\"alice\", realm=\"" SIG_HARNESS_DOMAIN "\"");
+  g_assert_cmpuint (missing->status, ==, 400);
+  g_assert_cmpstr (missing->reason, ==, "Malformed credentials");
+  unterminated = register_with_authorization (
+      a, "Digest username=\"alice\", realm=\"" SIG_HARNESS_DOMAIN "\", nonce=\"unterminated");
+  g_assert_cmpuint (unterminated->status, ==, 400);
+  g_assert_cmpstr (unterminated->reason, ==, "Malformed credentials");
+  basic = register_with_authorization (a, "Basic YWxpY2U6YWxpY2Utc2VjcmV0LTE=");
+  g_assert_cmpuint (basic->status, ==, 401);
 }
 
 /* The Digest uri must name the request (RFC 7616 §3.4.6): valid credentials computed for
@@ -364,66 +390,30 @@ static void
 test_register_credentials_uri (Fixture *f, gconstpointer data)
 {
   g_autoptr (SigClient) a = sig_client_new (f->h, "alice", "alice-secret-1");
-  static const struct
-  {
-    const char *uri;
-    guint status;
-  } cases[] = {
-    { "sips:elsewhere.example", 400 },
-    { "sips:alice@" SIG_HARNESS_DOMAIN, 400 },
-    { "sips:" SIG_HARNESS_DOMAIN ":5071", 400 },
-    { "sips:" SIG_HARNESS_DOMAIN, 200 },
-  };
+  static const char *const others[] = { "sips:elsewhere.example", "sips:alice@" SIG_HARNESS_DOMAIN,
+                                        "sips:" SIG_HARNESS_DOMAIN ":5071" };
+  g_autofree char *upper = g_ascii_strup (SIG_HARNESS_DOMAIN, -1);
+  g_autofree char *capitals = g_strdup_printf ("sips:%s", upper);
 
-  tua_ua_set_auto_auth (a->ua, FALSE);
-  for (gsize i = 0; i < G_N_ELEMENTS (cases); i++)
+  for (gsize i = 0; i < G_N_ELEMENTS (others); i++)
     {
-      g_autoptr (TuaRequest) req = tua_ua_register_request (a->ua, 600);
-      g_autoptr (TuaMsg) r1 = NULL, r2 = NULL;
-      g_autoptr (TuaChallenge) ch = NULL;
-      g_autoptr (GError) error = NULL;
-      g_auto (GStrv) challenges = NULL;
+      g_autoptr (TuaMsg) r = register_with_digest_uri (a, others[i]);
 
-      g_assert_cmpstr (req->request_uri, ==, "sips:" SIG_HARNESS_DOMAIN);
-      r1 = tua_ua_transaction (a->ua, req, &error);
-      g_assert_no_error (error);
-      g_assert_cmpuint (r1->status, ==, 401);
-      challenges = tua_msg_headers (r1, "WWW-Authenticate");
-      g_assert_true (tua_digest_parse_challenge (challenges[0], &ch, &error));
-      req->authorization = tua_digest_credentials (ch, "alice", "alice-secret-1", "REGISTER",
-                                                   cases[i].uri, 1, "0a4f113b", &error);
-      g_assert_no_error (error);
-      tua_ua_prepare_retry (a->ua, req);
-      r2 = tua_ua_transaction (a->ua, req, &error);
-      g_assert_no_error (error);
-      g_assert_cmpuint (r2->status, ==, cases[i].status);
-      if (cases[i].status == 400)
-        g_assert_cmpstr (r2->reason, ==, "Credentials do not match the Request-URI");
+      g_assert_cmpuint (r->status, ==, 400);
+      g_assert_cmpstr (r->reason, ==, "Credentials do not match the Request-URI");
     }
-  /* The same URI in capitals: equal as URIs, though not as text. */
   {
-    g_autoptr (TuaRequest) req = tua_ua_register_request (a->ua, 600);
-    g_autoptr (TuaMsg) r1 = NULL, r2 = NULL;
-    g_autoptr (TuaChallenge) ch = NULL;
-    g_autoptr (GError) error = NULL;
-    g_auto (GStrv) challenges = NULL;
-    g_autofree char *upper = g_ascii_strup (SIG_HARNESS_DOMAIN, -1);
-    g_autofree char *spelt = g_strdup_printf ("sips:%s", upper);
+    g_autoptr (TuaMsg) same = register_with_digest_uri (a, "sips:" SIG_HARNESS_DOMAIN);
+    /* Equal as URIs, though not as text. */
+    g_autoptr (TuaMsg) spelt = register_with_digest_uri (a, capitals);
 
-    r1 = tua_ua_transaction (a->ua, req, &error);
-    g_assert_no_error (error);
-    challenges = tua_msg_headers (r1, "WWW-Authenticate");
-    g_assert_true (tua_digest_parse_challenge (challenges[0], &ch, &error));
-    req->authorization = tua_digest_credentials (ch, "alice", "alice-secret-1", "REGISTER",
-                                                 spelt, 1, "0a4f113b", &error);
-    tua_ua_prepare_retry (a->ua, req);
-    r2 = tua_ua_transaction (a->ua, req, &error);
-    g_assert_no_error (error);
-    g_assert_cmpuint (r2->status, ==, 200);
+    g_assert_cmpuint (same->status, ==, 200);
+    g_assert_cmpuint (spelt->status, ==, 200);
   }
 }
 
 /* ---- Calls ---- */
+
 /* Credentials for another realm are handed on as they came, ours are not: the server reads
  * each Proxy-Authorization as sent (sig-mclass) to tell which are its own. */
 #define FOREIGN_CREDENTIALS \
@@ -465,7 +455,6 @@ test_call_foreign_credentials (Fixture *f, gconstpointer data)
   g_assert_no_error (error);
   g_assert_cmpuint (fin->status, ==, 486);
 }
-
 
 static void
 test_call_full (Fixture *f, gconstpointer data)
