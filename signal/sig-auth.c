@@ -154,7 +154,7 @@ is_request_uri_text (const sip_t *sip, const char *uri)
   const char *sp, *end;
   size_t len = strlen (uri);
 
-  if (line->h_data == NULL)
+  if (line->h_data == NULL || len == 0)
     return FALSE;
   end = (const char *) line->h_data + line->h_len;
   sp = memchr (line->h_data, ' ', line->h_len);

@@ -274,6 +274,27 @@ typedef struct
   guint expires;
 } ContactReq;
 
+/* @url as text (g_free): encoded once into a stack buffer, where url_as_string() measures
+ * first and needs a Sofia home, whose block table alone was most of its cost here. */
+static char *
+contact_uri_text (const url_t *url)
+{
+  char buf[512];
+  isize_t n = url_e (buf, sizeof buf, url);
+
+  if (n >= 0 && (size_t) n < sizeof buf)
+    return g_strndup (buf, (gsize) n);
+  n = url_e (NULL, 0, url);
+  if (n < 0)
+    return g_strdup ("");
+  {
+    char *text = g_malloc ((gsize) n + 1);
+
+    url_e (text, n + 1, url);
+    return text;
+  }
+}
+
 void
 sig_registrar_handle (SigServer *server, nta_incoming_t *irq, const sip_t *sip, SigFlow *flow)
 {
@@ -282,7 +303,6 @@ sig_registrar_handle (SigServer *server, nta_incoming_t *irq, const sip_t *sip, 
   const url_t *aor = sip->sip_to ? sip->sip_to->a_url : NULL;
   g_autofree char *user = NULL;
   g_autoptr (GArray) reqs = NULL;
-  su_home_t home[1] = { SU_HOME_INIT (home) };
   GPtrArray *list;
   gboolean star = FALSE;
   guint default_expires;
@@ -327,7 +347,6 @@ sig_registrar_handle (SigServer *server, nta_incoming_t *irq, const sip_t *sip, 
           nta_incoming_treply (irq, 400, "Contact must be a sip: or sips: URI", TAG_END ());
           goto out;
         }
-      r.uri = url_as_string (home, m->m_url);
       r.instance = contact_param (m, "+sip.instance");
       reg_id = contact_param (m, "reg-id");
       if (reg_id)
@@ -351,6 +370,7 @@ sig_registrar_handle (SigServer *server, nta_incoming_t *irq, const sip_t *sip, 
           goto out;
         }
       r.expires = MIN (r.expires, config->max_expires);
+      r.uri = contact_uri_text (m->m_url); /* freed at out */
       g_array_append_val (reqs, r);
     }
 
@@ -428,5 +448,6 @@ sig_registrar_handle (SigServer *server, nta_incoming_t *irq, const sip_t *sip, 
   reply_ok (server, irq, user);
   drop_if_empty (server, user);
 out:
-  su_home_deinit (home);
+  for (guint i = 0; i < reqs->len; i++)
+    g_free (g_array_index (reqs, ContactReq, i).uri);
 }
