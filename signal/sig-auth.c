@@ -79,6 +79,12 @@ credentials_text (const msg_auth_t *au)
   return text;
 }
 
+static gboolean
+is_digest (const msg_auth_t *au)
+{
+  return au->au_scheme != NULL && g_ascii_strcasecmp (au->au_scheme, "Digest") == 0;
+}
+
 /* Parses @au as Digest credentials: NULL for another scheme (error unset) or unparseable
  * ones (error set). */
 static SigDigestCredentials *
@@ -87,7 +93,7 @@ parse_digest (const msg_auth_t *au, GError **error)
   g_autofree char *text = NULL;
   SigDigestCredentials *creds = NULL;
 
-  if (au->au_scheme == NULL || g_ascii_strcasecmp (au->au_scheme, "Digest") != 0)
+  if (!is_digest (au))
     return NULL;
   text = credentials_text (au);
   if (!sig_digest_parse_credentials (text, &creds, error))
@@ -125,7 +131,7 @@ sig_auth_credentials_for_us (SigServer *server, const msg_auth_t *au)
 
   if (creds == NULL)
     /* Unreadable Digest credentials are not handed on either; another scheme is. */
-    return au->au_scheme != NULL && g_ascii_strcasecmp (au->au_scheme, "Digest") == 0;
+    return is_digest (au);
   return strcmp (creds->realm, server->config->domain) == 0;
 }
 

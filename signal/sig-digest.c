@@ -137,9 +137,8 @@ set_malformed (GError **error, const char *what)
   return FALSE;
 }
 
-/* The length of the token at @p, 0 when there is none. */
-static gsize
-token_len (const char *p)
+gsize
+sig_digest_token_len (const char *p)
 {
   gsize n = 0;
 
@@ -283,7 +282,7 @@ split_params (const char *header, char *buf, char **values, GError **error)
         break;
 
       name = p;
-      name_len = token_len (p);
+      name_len = sig_digest_token_len (p);
       if (name_len == 0 || name_len > SIG_DIGEST_MAX_VALUE)
         return set_malformed (error, "bad parameter name");
       p = skip_ows (p + name_len);
@@ -297,7 +296,7 @@ split_params (const char *header, char *buf, char **values, GError **error)
         }
       else
         {
-          value_len = token_len (p);
+          value_len = sig_digest_token_len (p);
           if (value_len == 0 || value_len > SIG_DIGEST_MAX_VALUE)
             return set_malformed (error, "bad parameter value");
           memcpy (out, p, value_len);

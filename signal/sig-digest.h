@@ -23,6 +23,9 @@ typedef enum
   SIG_DIGEST_ERROR_LAST
 } SigDigestErrorCode;
 
+/* The length of the RFC 7230 token (tchar run) at @p, 0 when there is none. */
+gsize sig_digest_token_len (const char *p);
+
 const char *sig_digest_alg_to_string (SigDigestAlg alg); /* "SHA-256", "MD5" */
 gboolean sig_digest_alg_from_string (const char *text, SigDigestAlg *out); /* case-insensitive */
 gsize sig_digest_alg_hex_len (SigDigestAlg alg); /* 64 or 32 */

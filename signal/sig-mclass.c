@@ -9,20 +9,13 @@
 
 #include "sig-mclass.h"
 
+#include "sig-digest.h"
+
 #include <stdlib.h>
-#include <string.h>
 
 #include <sofia-sip/sip.h>
 #include <sofia-sip/sip_header.h>
 #include <sofia-sip/su_alloc.h>
-
-/* RFC 7230 tchar, the characters of an auth-scheme, as a table (strspn() with a set builds
- * one on every call). */
-static const guint8 tchar[256] = {
-  ['!'] = 1, ['#'] = 1, ['$'] = 1, ['%'] = 1, ['&'] = 1, ['\''] = 1, ['*'] = 1, ['+'] = 1,
-  ['-'] = 1, ['.'] = 1, ['^'] = 1, ['_'] = 1, ['`'] = 1, ['|'] = 1, ['~'] = 1,
-  ['0' ... '9'] = 1, ['A' ... 'Z'] = 1, ['a' ... 'z'] = 1,
-};
 
 static gboolean
 is_lws (char c)
@@ -35,11 +28,10 @@ sig_mclass_auth_d (su_home_t *home, msg_header_t *h, char *s, isize_t slen)
 {
   msg_auth_t *au = (msg_auth_t *) h;
   char *end = s + slen;
-  size_t scheme_len = 0;
+  /* An auth-scheme is a token (RFC 7235 §2.1). */
+  size_t scheme_len = sig_digest_token_len (s);
   msg_param_t *items;
 
-  while (tchar[(guchar) s[scheme_len]])
-    scheme_len++;
   if (scheme_len == 0 || s + scheme_len >= end || !is_lws (s[scheme_len]))
     return -1;
   au->au_scheme = s;
